@@ -1,0 +1,143 @@
+import { CParser, defaultWasmLocation, WasmLocation } from './parsing/cParser';
+import { ParsedSource } from './parsing/parsedSource';
+import { DocumentModel, emptyModel } from './model/documentModel';
+import { extractModel } from './model/extractModel';
+import { HeaderModels, IncludeOptions } from './model/includes';
+import { VisibleModel } from './model/visibleModel';
+
+/** Files larger than this are not analysed; the limit is documented in the README. */
+export const DEFAULT_MAX_FILE_CHARS = 4 * 1024 * 1024;
+
+export interface AnalyzerSettings {
+  includePaths: string[];
+  maxFileChars: number;
+}
+
+export const DEFAULT_ANALYZER_SETTINGS: AnalyzerSettings = {
+  includePaths: [],
+  maxFileChars: DEFAULT_MAX_FILE_CHARS,
+};
+
+export type SkipReason = 'too-large' | 'parse-timeout';
+
+/** The analysis of one document at one version: plain data only. */
+export interface DocumentAnalysis {
+  file: string;
+  version: number;
+  text: string;
+  model: DocumentModel;
+  visible: VisibleModel;
+  skipped?: SkipReason;
+}
+
+interface OpenDocument {
+  version: number;
+  text: string;
+  parsed: ParsedSource;
+  analysis?: DocumentAnalysis;
+}
+
+/**
+ * The analysis library's entry point: documents go in as text, models and
+ * findings come out. No LSP or VS Code in here; the server, the CLI and the
+ * tests drive it the same way.
+ */
+export class Analyzer {
+  private readonly documents = new Map<string, OpenDocument>();
+  private readonly headers: HeaderModels;
+  private settings: AnalyzerSettings = { ...DEFAULT_ANALYZER_SETTINGS };
+
+  private constructor(private readonly parser: CParser) {
+    this.headers = new HeaderModels((text) => this.modelOfText(text), {
+      openText: (file) => {
+        const doc = this.documents.get(file);
+        return doc ? { text: doc.text, version: doc.version } : undefined;
+      },
+    });
+  }
+
+  static async create(location: WasmLocation = defaultWasmLocation()): Promise<Analyzer> {
+    return new Analyzer(await CParser.create(location));
+  }
+
+  configure(settings: Partial<AnalyzerSettings>): void {
+    this.settings = { ...this.settings, ...settings };
+    for (const doc of this.documents.values()) doc.analysis = undefined;
+  }
+
+  get currentSettings(): Readonly<AnalyzerSettings> {
+    return this.settings;
+  }
+
+  /** Opens or updates a document; `file` is a path (for include resolution) or any unique key. */
+  update(file: string, text: string, version = 0): DocumentAnalysis {
+    let doc = this.documents.get(file);
+    if (!doc) {
+      doc = { version, text, parsed: new ParsedSource(this.parser) };
+      this.documents.set(file, doc);
+    }
+    doc.version = version;
+    doc.text = text;
+    doc.analysis = undefined;
+    return this.analysisOf(file, doc);
+  }
+
+  get(file: string): DocumentAnalysis | undefined {
+    const doc = this.documents.get(file);
+    return doc ? this.analysisOf(file, doc) : undefined;
+  }
+
+  close(file: string): void {
+    const doc = this.documents.get(file);
+    doc?.parsed.dispose();
+    this.documents.delete(file);
+    this.headers.forget(file);
+  }
+
+  openFiles(): string[] {
+    return [...this.documents.keys()];
+  }
+
+  dispose(): void {
+    for (const file of this.openFiles()) this.close(file);
+  }
+
+  private includeOptions(): IncludeOptions {
+    return { includePaths: this.settings.includePaths, maxFileChars: this.settings.maxFileChars, maxDepth: 16 };
+  }
+
+  private analysisOf(file: string, doc: OpenDocument): DocumentAnalysis {
+    if (doc.analysis) return doc.analysis;
+    let model: DocumentModel;
+    let skipped: SkipReason | undefined;
+    if (doc.text.length > this.settings.maxFileChars) {
+      doc.parsed.dispose();
+      model = emptyModel();
+      skipped = 'too-large';
+    } else {
+      const tree = doc.parsed.update(doc.text);
+      if (tree) {
+        model = extractModel(tree, doc.parsed.source);
+      } else {
+        model = emptyModel();
+        skipped = 'parse-timeout';
+      }
+    }
+    const headers = skipped ? [] : this.headers.visibleHeaders(file, model, this.includeOptions());
+    doc.analysis = { file, version: doc.version, text: doc.text, model, visible: new VisibleModel(model, headers), skipped };
+    return doc.analysis;
+  }
+
+  /** Builds a model from text without keeping a tree (headers, one-off files). */
+  modelOfText(text: string): DocumentModel {
+    if (text.length > this.settings.maxFileChars) return emptyModel();
+    const parsed = new ParsedSource(this.parser);
+    try {
+      const tree = parsed.update(text);
+      return tree ? extractModel(tree, parsed.source) : emptyModel();
+    } finally {
+      parsed.dispose();
+    }
+  }
+}
+

@@ -1,0 +1,46 @@
+import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { Analyzer } from './analyzer';
+import { ParserSetupError } from './parsing/cParser';
+import { SERVER_NAME, startServer } from './server';
+
+declare const BPF_KPTR_VERSION: string | undefined;
+const version = typeof BPF_KPTR_VERSION === 'string' ? BPF_KPTR_VERSION : 'development';
+
+const USAGE = `Usage: ${SERVER_NAME} --stdio | --node-ipc | --pipe=NAME | --socket=PORT
+
+Serves BPF C ownership analysis over the Language Server Protocol.
+  --stdio        talk JSON-RPC over standard input and output (Neovim, Emacs, Helix...)
+  --node-ipc     talk over the Node IPC channel (VS Code)
+  --pipe=NAME    talk over a named pipe or Unix socket
+  --socket=PORT  talk over a TCP socket on 127.0.0.1
+  --version      print the version
+  --help         print this text`;
+
+export async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(USAGE + '\n');
+    return;
+  }
+  if (argv.includes('--version')) {
+    process.stdout.write(`${SERVER_NAME} ${version}\n`);
+    return;
+  }
+  const transport = argv.some((a) => a === '--stdio' || a === '--node-ipc' || a.startsWith('--pipe') || a.startsWith('--socket'));
+  if (!transport) {
+    process.stderr.write(`${SERVER_NAME}: choose a transport.\n\n${USAGE}\n`);
+    process.exitCode = 2;
+    return;
+  }
+  let analyzer: Analyzer | undefined;
+  let startupError: string | undefined;
+  try {
+    analyzer = await Analyzer.create();
+  } catch (error) {
+    startupError = error instanceof ParserSetupError ? error.message : `bpf-kptr cannot start: ${String(error)}`;
+    process.stderr.write(startupError + '\n');
+  }
+  const connection = createConnection(ProposedFeatures.all);
+  startServer(connection, analyzer, { version, startupError });
+}
+
+if (require.main === module) void main(process.argv.slice(2));

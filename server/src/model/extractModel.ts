@@ -1,0 +1,405 @@
+import type { Node, Tree } from 'web-tree-sitter';
+import { PROGRAM_WRAPPER_BY_NAME } from '../knowledge/macroSyntax';
+import { isKptrTag } from '../knowledge/typeTags';
+import { MaskedMacro, MaskedSource, sectionName } from '../parsing/bpfMask';
+import {
+  DocumentModel,
+  emptyModel,
+  FieldModel,
+  FunctionModel,
+  GlobalModel,
+  KptrTag,
+  MapModel,
+  ParamModel,
+  Span,
+  StructModel,
+  TypeShape,
+} from './documentModel';
+
+const PREPROCESSOR_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
+const FUNCTION_ATTRIBUTES = new Set(['__always_inline', '__weak', '__hidden', '__noinline']);
+
+function spanOf(node: Node): Span {
+  return { start: node.startIndex, end: node.endIndex };
+}
+
+function squash(text: string): string {
+  return text.replace(/\s+/g, ' ').replace(/\s*\*\s*/g, ' *').replace(/\*\s+\*/g, '**').trim();
+}
+
+/** Macros sorted by position, with range queries. */
+class MacroIndex {
+  private readonly sorted: MaskedMacro[];
+
+  constructor(macros: MaskedMacro[]) {
+    this.sorted = [...macros].sort((a, b) => a.start - b.start);
+  }
+
+  within(start: number, end: number): MaskedMacro[] {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.sorted[mid].start < start) lo = mid + 1;
+      else hi = mid;
+    }
+    const out: MaskedMacro[] = [];
+    for (let i = lo; i < this.sorted.length && this.sorted[i].start < end; i++) out.push(this.sorted[i]);
+    return out;
+  }
+}
+
+interface DeclaratorInfo {
+  nameNode?: Node;
+  pointerDepth: number;
+  arrayLength?: string;
+  functionDeclarator?: Node;
+  /** A pointer to a function: not a data pointer even if stars were written. */
+  isFunctionPointer: boolean;
+  initializer?: Node;
+}
+
+function unwrapDeclarator(node: Node | null): DeclaratorInfo {
+  const info: DeclaratorInfo = { pointerDepth: 0, isFunctionPointer: false };
+  let current = node;
+  let starsAfterFunction = false;
+  for (let guard = 0; current && guard < 64; guard++) {
+    switch (current.type) {
+      case 'init_declarator':
+        info.initializer = current.childForFieldName('value') ?? undefined;
+        current = current.childForFieldName('declarator');
+        break;
+      case 'pointer_declarator':
+      case 'abstract_pointer_declarator':
+        info.pointerDepth++;
+        if (info.functionDeclarator) starsAfterFunction = true;
+        current = current.childForFieldName('declarator');
+        break;
+      case 'array_declarator':
+      case 'abstract_array_declarator':
+        info.arrayLength = current.childForFieldName('size')?.text ?? '';
+        current = current.childForFieldName('declarator');
+        break;
+      case 'function_declarator':
+      case 'abstract_function_declarator':
+        info.functionDeclarator ??= current;
+        current = current.childForFieldName('declarator');
+        break;
+      case 'parenthesized_declarator':
+      case 'abstract_parenthesized_declarator':
+      case 'attributed_declarator':
+        current = current.namedChildren.find((c) => c !== null && (c.type.endsWith('declarator') || c.type.endsWith('identifier'))) ?? null;
+        break;
+      case 'identifier':
+      case 'field_identifier':
+      case 'type_identifier':
+        info.nameNode = current;
+        current = null;
+        break;
+      default:
+        current = null;
+    }
+  }
+  info.isFunctionPointer = starsAfterFunction;
+  return info;
+}
+
+function typeShape(typeNode: Node | null, declarator: DeclaratorInfo, owner: Node, typedefs: Record<string, TypeShape>): TypeShape {
+  const isConst = owner.children.some((c) => c?.type === 'type_qualifier' && c.text === 'const');
+  let base = typeNode ? squash(typeNode.text) : 'int';
+  let struct: string | undefined;
+  let depth = declarator.pointerDepth;
+  if (typeNode && (typeNode.type === 'struct_specifier' || typeNode.type === 'union_specifier')) {
+    const name = typeNode.childForFieldName('name');
+    struct = name?.text;
+    base = `${typeNode.type === 'struct_specifier' ? 'struct' : 'union'} ${name?.text ?? '{...}'}`;
+  } else if (typeNode && typeNode.type === 'type_identifier') {
+    const alias = typedefs[typeNode.text];
+    if (alias?.struct) {
+      struct = alias.struct;
+      depth += alias.pointerDepth;
+    }
+  }
+  if (declarator.isFunctionPointer || declarator.functionDeclarator) struct = undefined;
+  const text = `${isConst ? 'const ' : ''}${base}${depth > 0 ? ' ' + '*'.repeat(depth) : ''}`;
+  return { text, struct, pointerDepth: depth, isConst, arrayLength: declarator.arrayLength };
+}
+
+function tagIn(macros: MaskedMacro[]): { name: KptrTag; span: Span } | undefined {
+  const tag = macros.find((m) => isKptrTag(m.name));
+  return tag ? { name: tag.name as KptrTag, span: { start: tag.start, end: tag.end } } : undefined;
+}
+
+export function extractModel(tree: Tree, source: MaskedSource): DocumentModel {
+  const model = emptyModel();
+  const macros = new MacroIndex(source.macros);
+  model.macros = source.macros.map((m) => ({ name: m.name, span: { start: m.start, end: m.end }, args: m.args.map((a) => a.text) }));
+
+  const topLevel: Node[] = [];
+  const collect = (parent: Node) => {
+    for (const child of parent.namedChildren) {
+      if (!child) continue;
+      if (PREPROCESSOR_BLOCKS.has(child.type)) collect(child);
+      else topLevel.push(child);
+    }
+  };
+  collect(tree.rootNode);
+
+  let previousEnd = 0;
+  for (const node of topLevel) {
+    const leading = macros.within(previousEnd, node.startIndex);
+    switch (node.type) {
+      case 'function_definition':
+        readFunction(node, leading, true);
+        break;
+      case 'declaration':
+        readDeclaration(node, leading);
+        break;
+      case 'struct_specifier':
+      case 'union_specifier':
+        readStruct(node);
+        break;
+      case 'type_definition':
+        readTypedef(node);
+        break;
+      case 'preproc_include': {
+        const pathNode = node.childForFieldName('path');
+        if (pathNode) {
+          const system = pathNode.type === 'system_lib_string';
+          model.includes.push({ path: pathNode.text.slice(1, -1), span: spanOf(pathNode), system });
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    previousEnd = node.endIndex;
+  }
+
+  collectErrors(tree.rootNode, model.syntaxErrors);
+  return model;
+
+  function readStruct(node: Node): StructModel | undefined {
+    const body = node.childForFieldName('body');
+    const nameNode = node.childForFieldName('name');
+    if (!body) return undefined;
+    const struct: StructModel = {
+      name: nameNode?.text ?? '',
+      nameSpan: nameNode ? spanOf(nameNode) : { start: node.startIndex, end: node.startIndex },
+      span: spanOf(node),
+      fields: [],
+    };
+    readFields(body, struct.fields);
+    if (struct.name) model.structs.push(struct);
+    return struct;
+  }
+
+  function readFields(body: Node, into: FieldModel[]): void {
+    const fields = body.namedChildren.filter((c): c is Node => c?.type === 'field_declaration');
+    fields.forEach((field, index) => {
+      const typeNode = field.childForFieldName('type');
+      // Tags are blanked, so the field's node may end before a trailing tag; look up to the next field.
+      const boundary = index + 1 < fields.length ? fields[index + 1].startIndex : body.endIndex;
+      const tag = tagIn(macros.within(field.startIndex, boundary));
+      if (typeNode && (typeNode.type === 'struct_specifier' || typeNode.type === 'union_specifier') && typeNode.childForFieldName('body')) {
+        const nested = readStruct(typeNode);
+        if (nested && !typeNode.childForFieldName('name') && field.childrenForFieldName('declarator').length === 0) {
+          into.push(...nested.fields);
+          return;
+        }
+      }
+      for (const declaratorNode of field.childrenForFieldName('declarator')) {
+        if (!declaratorNode) continue;
+        const info = unwrapDeclarator(declaratorNode);
+        if (!info.nameNode) continue;
+        into.push({
+          name: info.nameNode.text,
+          nameSpan: spanOf(info.nameNode),
+          span: spanOf(field),
+          type: typeShape(typeNode, info, field, model.typedefs),
+          tag,
+        });
+      }
+    });
+  }
+
+  function readTypedef(node: Node): void {
+    const typeNode = node.childForFieldName('type');
+    if (typeNode && (typeNode.type === 'struct_specifier' || typeNode.type === 'union_specifier')) readStruct(typeNode);
+    for (const declaratorNode of node.childrenForFieldName('declarator')) {
+      const info = unwrapDeclarator(declaratorNode);
+      if (!info.nameNode) continue;
+      model.typedefs[info.nameNode.text] = typeShape(typeNode, info, node, model.typedefs);
+      if (typeNode?.type === 'struct_specifier' && !typeNode.childForFieldName('name') && typeNode.childForFieldName('body')) {
+        // `typedef struct { ... } name_t;`: the struct is known by its typedef name.
+        const struct = readAnonymousStruct(typeNode, info.nameNode.text);
+        if (struct) model.typedefs[info.nameNode.text] = { ...model.typedefs[info.nameNode.text], struct: struct.name };
+      }
+    }
+  }
+
+  function readAnonymousStruct(node: Node, name: string): StructModel | undefined {
+    const body = node.childForFieldName('body');
+    if (!body) return undefined;
+    const struct: StructModel = { name, nameSpan: spanOf(node), span: spanOf(node), fields: [] };
+    readFields(body, struct.fields);
+    model.structs.push(struct);
+    return struct;
+  }
+
+  function sectionFrom(found: MaskedMacro[]): { section?: string; partial?: boolean; privateName?: string } {
+    const sec = found.find((m) => m.name === 'SEC');
+    const priv = found.find((m) => m.name === 'private');
+    if (sec) {
+      const parsed = sectionName(sec.args[0]);
+      return { section: parsed?.name, partial: parsed ? !parsed.complete : true };
+    }
+    if (priv) {
+      const name = priv.args[0]?.text ?? '';
+      // private(NAME) places the variable in its own data section (selftests' bpf_misc.h / scx's common.bpf.h).
+      return { section: `.data.${name}`, privateName: name };
+    }
+    return {};
+  }
+
+  function readFunction(node: Node, leading: MaskedMacro[], hasBody: boolean): void {
+    const declaratorNode = node.childForFieldName('declarator');
+    const info = unwrapDeclarator(declaratorNode);
+    const fn = info.functionDeclarator;
+    if (!fn || !info.nameNode) return;
+    const body = hasBody ? node.childForFieldName('body') : null;
+    const headerEnd = body ? body.startIndex : node.endIndex;
+    const around = [...leading, ...macros.within(node.startIndex, headerEnd)];
+    const found = sectionFrom(around);
+    let section = found.section;
+    const partial = found.partial;
+    const paramList = fn.childForFieldName('parameters');
+    const paramNodes = paramList ? paramList.namedChildren.filter((c): c is Node => c?.type === 'parameter_declaration' || c?.type === 'variadic_parameter') : [];
+
+    let name = info.nameNode.text;
+    let nameSpan = spanOf(info.nameNode);
+    let wrapper: string | undefined;
+    let realParams = paramNodes;
+    if (PROGRAM_WRAPPER_BY_NAME.has(name) && paramNodes.length > 0) {
+      wrapper = name;
+      const first = paramNodes[0];
+      name = first.text.trim();
+      nameSpan = spanOf(first);
+      realParams = paramNodes.slice(1);
+      const implied = PROGRAM_WRAPPER_BY_NAME.get(wrapper)?.impliedSectionPrefix;
+      if (implied && section === undefined) section = implied + name;
+    }
+
+    const params: ParamModel[] = [];
+    realParams.forEach((param, index) => {
+      if (param.type !== 'parameter_declaration') return;
+      const pInfo = unwrapDeclarator(param.childForFieldName('declarator'));
+      const typeNode = param.childForFieldName('type');
+      if (!pInfo.nameNode && typeNode?.type === 'primitive_type' && typeNode.text === 'void') return;
+      const boundary = index + 1 < realParams.length ? realParams[index + 1].startIndex : paramList?.endIndex ?? param.endIndex;
+      const argTags = macros
+        .within(param.startIndex, boundary)
+        .filter((m) => m.name.startsWith('__arg_'))
+        .map((m) => m.name);
+      params.push({
+        name: pInfo.nameNode?.text ?? '',
+        nameSpan: pInfo.nameNode ? spanOf(pInfo.nameNode) : spanOf(param),
+        type: typeShape(typeNode, pInfo, param, model.typedefs),
+        argTags,
+      });
+    });
+
+    const returnInfo: DeclaratorInfo = { pointerDepth: info.pointerDepth, isFunctionPointer: false };
+    const storage = node.children.filter((c): c is Node => c?.type === 'storage_class_specifier').map((c) => c.text);
+    const attributes = around.filter((m) => FUNCTION_ATTRIBUTES.has(m.name)).map((m) => m.name);
+    if (storage.includes('inline') || node.children.some((c) => c?.type === 'type_qualifier' && c.text === 'inline')) attributes.push('inline');
+
+    const model_: FunctionModel = {
+      name,
+      nameSpan,
+      span: spanOf(node),
+      bodySpan: body ? spanOf(body) : undefined,
+      returnType: typeShape(node.childForFieldName('type'), returnInfo, node, model.typedefs),
+      params,
+      isStatic: storage.includes('static'),
+      attributes,
+      section,
+      sectionPartial: partial || undefined,
+      wrapper,
+      isPrototype: !hasBody,
+      isKsym: around.some((m) => m.name === '__ksym'),
+    };
+    model.functions.push(model_);
+  }
+
+  function readDeclaration(node: Node, leading: MaskedMacro[]): void {
+    const declarators = node.childrenForFieldName('declarator').filter((d): d is Node => d !== null);
+    if (declarators.some((d) => unwrapDeclarator(d).functionDeclarator && !unwrapDeclarator(d).isFunctionPointer)) {
+      readFunction(node, leading, false);
+      return;
+    }
+    const typeNode = node.childForFieldName('type');
+    const inside = macros.within(node.startIndex, node.endIndex);
+    const around = [...leading, ...inside];
+    const { section, privateName } = sectionFrom(around);
+    let mapBody: Node | null = null;
+    if (typeNode && (typeNode.type === 'struct_specifier' || typeNode.type === 'union_specifier')) {
+      mapBody = typeNode.childForFieldName('body');
+      if (mapBody && typeNode.childForFieldName('name')) readStruct(typeNode);
+    }
+    const storage = node.children.filter((c): c is Node => c?.type === 'storage_class_specifier').map((c) => c.text);
+    for (const declaratorNode of declarators) {
+      const info = unwrapDeclarator(declaratorNode);
+      if (!info.nameNode) continue;
+      if (section === '.maps' && mapBody) {
+        model.maps.push(readMap(info.nameNode, node, mapBody, section));
+        continue;
+      }
+      const global: GlobalModel = {
+        name: info.nameNode.text,
+        nameSpan: spanOf(info.nameNode),
+        span: spanOf(node),
+        type: typeShape(typeNode, info, node, model.typedefs),
+        tag: tagIn(around),
+        section,
+        privateName,
+        isExtern: storage.includes('extern'),
+        isKsym: around.some((m) => m.name === '__ksym'),
+        isKconfig: around.some((m) => m.name === '__kconfig'),
+      };
+      model.globals.push(global);
+    }
+  }
+
+  function readMap(nameNode: Node, node: Node, body: Node, section: string): MapModel {
+    const map: MapModel = { name: nameNode.text, nameSpan: spanOf(nameNode), span: spanOf(node), section, attributes: {} };
+    for (const field of macros.within(body.startIndex, body.endIndex)) {
+      if (field.syntax !== 'mapField' || field.args.length < 2) continue;
+      const value = field.args[1];
+      map.attributes[field.args[0].text] = { value: squash(value.text), span: { start: field.start, end: field.end } };
+    }
+    const value = map.attributes.value?.value;
+    if (value) {
+      const structMatch = /^(?:const\s+)?struct\s+(\w+)$/.exec(value);
+      map.valueStruct = structMatch ? structMatch[1] : model.typedefs[value]?.struct ?? (/^\w+$/.test(value) ? value : undefined);
+    }
+    return map;
+  }
+}
+
+/** Iterative, so 5,000-deep nesting cannot overflow the stack; only subtrees that contain an error are entered. */
+function collectErrors(root: Node, into: Span[]): void {
+  const pending: Node[] = [root];
+  while (pending.length > 0 && into.length < 200) {
+    const node = pending.pop()!;
+    if (node.type === 'ERROR' || node.isMissing) {
+      into.push(spanOf(node));
+      continue;
+    }
+    if (!node.hasError) continue;
+    for (let i = node.childCount - 1; i >= 0; i--) {
+      const child = node.child(i);
+      if (child) pending.push(child);
+    }
+  }
+}

@@ -1,0 +1,105 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import type { DocumentModel } from './documentModel';
+
+/** Headers that are never parsed: generated kernel type dumps are megabytes of types we do not need. */
+const NEVER_PARSED = /(^|[\\/])vmlinux[^\\/]*\.h$/;
+
+export interface HeaderSource {
+  /** The text of an open editor buffer, which wins over the file on disk. */
+  openText(file: string): { text: string; version: number } | undefined;
+}
+
+export interface IncludeOptions {
+  includePaths: readonly string[];
+  maxFileChars: number;
+  maxDepth: number;
+}
+
+interface CachedHeader {
+  stamp: string;
+  model: DocumentModel;
+}
+
+/**
+ * Resolves quoted includes the way a compiler does (the including file's
+ * directory first, then the include paths) and keeps one model per header,
+ * rebuilt only when the file or its open buffer changes.
+ */
+export class HeaderModels {
+  private readonly cache = new Map<string, CachedHeader>();
+
+  constructor(
+    private readonly buildModel: (text: string) => DocumentModel,
+    private readonly source: HeaderSource,
+  ) {}
+
+  resolve(includePath: string, fromFile: string, options: IncludeOptions): string | undefined {
+    if (NEVER_PARSED.test(includePath)) return undefined;
+    const candidates = [path.dirname(fromFile), ...options.includePaths].map((dir) => path.resolve(dir, includePath));
+    return candidates.find((candidate) => {
+      try {
+        return this.source.openText(candidate) !== undefined || fs.statSync(candidate).isFile();
+      } catch {
+        return false;
+      }
+    });
+  }
+
+  /** The models of every header `model` includes, transitively, each once, in include order. */
+  visibleHeaders(file: string, model: DocumentModel, options: IncludeOptions): Array<{ file: string; model: DocumentModel }> {
+    const seen = new Set<string>([path.resolve(file)]);
+    const out: Array<{ file: string; model: DocumentModel }> = [];
+    const visit = (from: string, current: DocumentModel, depth: number) => {
+      if (depth > options.maxDepth) return;
+      for (const include of current.includes) {
+        if (include.system) continue;
+        const resolved = this.resolve(include.path, from, options);
+        if (!resolved || seen.has(resolved)) continue;
+        seen.add(resolved);
+        const header = this.load(resolved, options);
+        if (!header) continue;
+        out.push({ file: resolved, model: header });
+        visit(resolved, header, depth + 1);
+      }
+    };
+    visit(file, model, 1);
+    return out;
+  }
+
+  private load(file: string, options: IncludeOptions): DocumentModel | undefined {
+    let text: string;
+    let stamp: string;
+    const open = this.source.openText(file);
+    if (open) {
+      stamp = `open:${open.version}:${open.text.length}`;
+      text = open.text;
+    } else {
+      let stat: fs.Stats;
+      try {
+        stat = fs.statSync(file);
+      } catch {
+        return undefined;
+      }
+      if (stat.size > options.maxFileChars * 2) return undefined;
+      stamp = `disk:${stat.mtimeMs}:${stat.size}`;
+      const cached = this.cache.get(file);
+      if (cached?.stamp === stamp) return cached.model;
+      try {
+        text = fs.readFileSync(file, 'utf8');
+      } catch {
+        return undefined;
+      }
+    }
+    const cached = this.cache.get(file);
+    if (cached?.stamp === stamp) return cached.model;
+    if (text.length > options.maxFileChars) return undefined;
+    const model = this.buildModel(text);
+    this.cache.set(file, { stamp, model });
+    return model;
+  }
+
+  forget(file: string): void {
+    this.cache.delete(file);
+  }
+}

@@ -1,0 +1,153 @@
+import { MACRO_SYNTAX_BY_NAME, MacroSyntax } from '../knowledge/macroSyntax';
+import { matchingClose, splitArguments, Token, tokenizeC } from './cTokens';
+
+/**
+ * BPF macros the C grammar cannot parse are replaced, before parsing, by
+ * text of exactly the same length (newlines kept), so every offset in the
+ * syntax tree is an offset in the user's text. What was replaced is kept
+ * here, because the BPF model needs exactly that: the tag on a field, the
+ * section of a program, the arguments of a map definition.
+ */
+
+export interface MacroArgument {
+  text: string;
+  start: number;
+  end: number;
+}
+
+export interface MaskedMacro {
+  name: string;
+  syntax: MacroSyntax;
+  start: number;
+  /** End of the macro name. */
+  nameEnd: number;
+  /** End of the whole use, arguments included. */
+  end: number;
+  args: MacroArgument[];
+}
+
+export interface MaskedSource {
+  /** The text handed to the parser. */
+  text: string;
+  macros: MaskedMacro[];
+}
+
+function blank(chars: string[], start: number, end: number): void {
+  for (let i = start; i < end; i++) {
+    const c = chars[i];
+    if (c !== '\n' && c !== '\r') chars[i] = ' ';
+  }
+}
+
+function write(chars: string[], at: number, replacement: string): void {
+  for (let i = 0; i < replacement.length; i++) chars[at + i] = replacement[i];
+}
+
+function argumentsOf(text: string, tokens: Token[], open: number, close: number): MacroArgument[] {
+  return splitArguments(tokens, open, close).map(({ first, last }) => {
+    if (last < first) return { text: '', start: tokens[first]?.start ?? tokens[close].start, end: tokens[close].start };
+    const start = tokens[first].start;
+    const end = tokens[last].end;
+    return { text: text.slice(start, end), start, end };
+  });
+}
+
+export function maskBpfMacros(text: string): MaskedSource {
+  const tokens = tokenizeC(text);
+  let chars: string[] | undefined;
+  const macros: MaskedMacro[] = [];
+  const edit = (): string[] => (chars ??= Array.from({ length: text.length }, (_, i) => text[i]));
+
+  for (let i = 0; i < tokens.length; i++) {
+    const token = tokens[i];
+    if (token.kind !== 'ident') continue;
+    const entry = MACRO_SYNTAX_BY_NAME.get(token.text);
+    if (!entry) continue;
+    // A member access (`x.SEC`, `p->private`) or a declaration of the word itself is not the macro.
+    const previous = tokens[i - 1];
+    if (previous && previous.kind === 'punct' && (previous.text === '.' || previous.text === '>')) continue;
+
+    if (entry.syntax === 'attribute') {
+      blank(edit(), token.start, token.end);
+      macros.push({ name: token.text, syntax: entry.syntax, start: token.start, nameEnd: token.end, end: token.end, args: [] });
+      continue;
+    }
+
+    const open = i + 1;
+    if (tokens[open]?.text !== '(') continue;
+    const close = matchingClose(tokens, open);
+    if (close < 0) continue;
+    const args = argumentsOf(text, tokens, open, close);
+    const end = tokens[close].end;
+    const record: MaskedMacro = { name: token.text, syntax: entry.syntax, start: token.start, nameEnd: token.end, end, args };
+
+    switch (entry.syntax) {
+      case 'attributeCall': {
+        blank(edit(), token.start, end);
+        break;
+      }
+      case 'mapField': {
+        // `__uint(type, X)` becomes `int    type    ` so the map struct keeps one field per line.
+        const first = args[0];
+        if (args.length < 2 || !/^[A-Za-z_]\w*$/.test(first.text)) continue;
+        const out = edit();
+        blank(out, token.start, end);
+        write(out, token.start, 'int');
+        write(out, first.start, first.text);
+        break;
+      }
+      case 'forLoop': {
+        // `bpf_for(i, 0, n)` becomes `    for(i; 0; n)`: a loop the CFG understands, same extent.
+        if (args.length < 3) continue;
+        const out = edit();
+        blank(out, token.start, token.end);
+        write(out, token.end - 3, 'for');
+        let commas = 0;
+        let depth = 0;
+        for (let t = open + 1; t < close && commas < 2; t++) {
+          const tk = tokens[t];
+          if (tk.kind !== 'punct') continue;
+          if (tk.text === '(' || tk.text === '[' || tk.text === '{') depth++;
+          else if (tk.text === ')' || tk.text === ']' || tk.text === '}') depth--;
+          else if (tk.text === ',' && depth === 0) {
+            out[tk.start] = ';';
+            commas++;
+          }
+        }
+        break;
+      }
+      case 'whileLoop': {
+        if (args.length !== 1) continue;
+        const out = edit();
+        blank(out, token.start, token.end);
+        write(out, token.end - 5, 'while');
+        break;
+      }
+      default:
+        continue;
+    }
+    macros.push(record);
+    i = close;
+  }
+
+  return { text: chars ? chars.join('') : text, macros };
+}
+
+/** The string value of a SEC("...") argument: adjacent literals joined; other tokens make it partial. */
+export function sectionName(arg: MacroArgument | undefined): { name: string; complete: boolean } | undefined {
+  if (!arg) return undefined;
+  const tokens = tokenizeC(arg.text);
+  let name = '';
+  let complete = true;
+  for (const t of tokens) {
+    if (t.kind === 'string') name += unquote(t.text);
+    else complete = false;
+  }
+  if (!tokens.some((t) => t.kind === 'string')) return undefined;
+  return { name, complete };
+}
+
+function unquote(literal: string): string {
+  const body = literal.replace(/^(L|u8|u|U)?"/, '').replace(/"$/, '');
+  return body.replace(/\\(.)/g, (_, c: string) => (c === 'n' ? '\n' : c === 't' ? '\t' : c));
+}

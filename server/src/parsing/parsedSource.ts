@@ -1,0 +1,79 @@
+import type { Point, Tree } from 'web-tree-sitter';
+import { maskBpfMacros, MaskedSource } from './bpfMask';
+import { CParser } from './cParser';
+
+function pointAt(text: string, offset: number): Point {
+  let row = 0;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) {
+    row++;
+    lineStart = i + 1;
+  }
+  return { row, column: offset - lineStart };
+}
+
+/**
+ * One document's syntax tree, kept up to date incrementally. It owns its
+ * tree: a replaced tree is deleted as soon as its successor exists, and
+ * `dispose` deletes the last one. Nodes never leave this object's users'
+ * synchronous code.
+ */
+export class ParsedSource {
+  private current: Tree | undefined;
+  private masked: MaskedSource = { text: '', macros: [] };
+
+  constructor(private readonly parser: CParser) {}
+
+  get tree(): Tree | undefined {
+    return this.current;
+  }
+
+  get source(): MaskedSource {
+    return this.masked;
+  }
+
+  /**
+   * Brings the tree up to `text`. The edit handed to tree-sitter is the
+   * span where the old and new masked texts differ, which is always right
+   * whatever edits produced the new text.
+   */
+  update(text: string, budgetMs?: number): Tree | undefined {
+    const next = maskBpfMacros(text);
+    const old = this.masked.text;
+    const previous = this.current;
+    if (previous && next.text === old) {
+      this.masked = next;
+      return previous;
+    }
+    if (previous) {
+      let prefix = 0;
+      const shorter = Math.min(old.length, next.text.length);
+      while (prefix < shorter && old.charCodeAt(prefix) === next.text.charCodeAt(prefix)) prefix++;
+      let suffix = 0;
+      while (
+        suffix < shorter - prefix &&
+        old.charCodeAt(old.length - 1 - suffix) === next.text.charCodeAt(next.text.length - 1 - suffix)
+      ) {
+        suffix++;
+      }
+      previous.edit({
+        startIndex: prefix,
+        oldEndIndex: old.length - suffix,
+        newEndIndex: next.text.length - suffix,
+        startPosition: pointAt(old, prefix),
+        oldEndPosition: pointAt(old, old.length - suffix),
+        newEndPosition: pointAt(next.text, next.text.length - suffix),
+      });
+    }
+    const tree = this.parser.parse(next.text, previous, budgetMs);
+    previous?.delete();
+    this.current = tree;
+    this.masked = next;
+    return tree;
+  }
+
+  dispose(): void {
+    this.current?.delete();
+    this.current = undefined;
+  }
+}

@@ -1,0 +1,157 @@
+import * as path from 'path';
+import { fileURLToPath } from 'url';
+import {
+  Connection,
+  DidChangeConfigurationNotification,
+  InitializeResult,
+  MarkupKind,
+  ResponseError,
+  TextDocuments,
+  TextDocumentSyncKind,
+  ErrorCodes,
+} from 'vscode-languageserver/node';
+import { TextDocument } from 'vscode-languageserver-textdocument';
+import { Analyzer } from './analyzer';
+import { hoverAt } from './features/hover';
+import { BpfKptrSettings, DEFAULT_SETTINGS, readSettings } from './settings';
+
+export const SERVER_NAME = 'bpf-kptr-language-server';
+
+/** Turns a document URI into the key the analyzer uses: a path for files, the URI otherwise. */
+export function documentKey(uri: string): string {
+  if (uri.startsWith('file:')) {
+    try {
+      return path.resolve(fileURLToPath(uri));
+    } catch {
+      return uri;
+    }
+  }
+  return uri;
+}
+
+export interface ServerOptions {
+  version: string;
+  /** Set when the parser could not start: every request then answers with this message. */
+  startupError?: string;
+}
+
+/**
+ * Wires an analyzer to an LSP connection. Everything here is protocol
+ * translation; the analysis lives in the library.
+ */
+export function startServer(connection: Connection, analyzer: Analyzer | undefined, options: ServerOptions): void {
+  const documents = new TextDocuments(TextDocument);
+  let settings: BpfKptrSettings = DEFAULT_SETTINGS;
+  let canPullConfiguration = false;
+  const reportedProblems = new Set<string>();
+
+  const reportOnce = (message: string, type: 'warning' | 'error' = 'warning') => {
+    if (reportedProblems.has(message)) return;
+    reportedProblems.add(message);
+    if (type === 'error') void connection.window.showErrorMessage(message);
+    else void connection.window.showWarningMessage(message);
+  };
+
+  const applySettings = (raw: unknown) => {
+    const result = readSettings(raw);
+    settings = result.settings;
+    for (const problem of result.problems) reportOnce(problem);
+    analyzer?.configure({ includePaths: settings.includePaths, maxFileChars: settings.maxFileChars });
+  };
+
+  connection.onInitialize((params): InitializeResult | ResponseError<{ retry: boolean }> => {
+    if (options.startupError) {
+      return new ResponseError(ErrorCodes.InternalError, options.startupError, { retry: false });
+    }
+    canPullConfiguration = Boolean(params.capabilities.workspace?.configuration);
+    const initOptions = params.initializationOptions as { settings?: unknown } | undefined;
+    if (initOptions?.settings !== undefined) applySettings(initOptions.settings);
+    return {
+      capabilities: {
+        positionEncoding: 'utf-16',
+        textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
+        hoverProvider: true,
+      },
+      serverInfo: { name: SERVER_NAME, version: options.version },
+    };
+  });
+
+  connection.onInitialized(async () => {
+    if (!canPullConfiguration) return;
+    void connection.client.register(DidChangeConfigurationNotification.type, { section: 'bpfKptr' }).catch(() => undefined);
+    await refreshConfiguration();
+  });
+
+  const refreshConfiguration = async () => {
+    try {
+      applySettings(await connection.workspace.getConfiguration('bpfKptr'));
+    } catch (error) {
+      connection.console.warn(`could not read bpfKptr settings: ${String(error)}`);
+    }
+  };
+
+  connection.onDidChangeConfiguration(async (change) => {
+    if (canPullConfiguration) await refreshConfiguration();
+    else applySettings((change.settings as { bpfKptr?: unknown } | undefined)?.bpfKptr);
+    for (const doc of documents.all()) analyze(doc);
+  });
+
+  const analyze = (doc: TextDocument) => {
+    if (!analyzer) return undefined;
+    const analysis = analyzer.update(documentKey(doc.uri), doc.getText(), doc.version);
+    if (analysis.skipped === 'too-large') {
+      reportOnce(
+        `bpf-kptr: ${path.basename(documentKey(doc.uri))} has ${doc.getText().length} characters, more than bpfKptr.maxFileSize (${settings.maxFileChars}); it is not analysed.`,
+      );
+    }
+    return analysis;
+  };
+
+  documents.onDidOpen((event) => analyze(event.document));
+  documents.onDidChangeContent((event) => analyze(event.document));
+  documents.onDidClose((event) => {
+    analyzer?.close(documentKey(event.document.uri));
+    void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
+  });
+
+  /** The current analysis of an open document, or undefined for unknown documents. */
+  const analysisFor = (uri: string) => {
+    const doc = documents.get(uri);
+    if (!doc || !analyzer) return undefined;
+    const key = documentKey(uri);
+    const current = analyzer.get(key);
+    if (current && current.version === doc.version) return { doc, analysis: current };
+    return { doc, analysis: analyzer.update(key, doc.getText(), doc.version) };
+  };
+
+  const guarded = <P, R>(what: string, handler: (params: P) => R) => (params: P): R | ResponseError<void> => {
+    try {
+      return handler(params);
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      connection.console.error(`${what} failed: ${error instanceof Error ? error.stack : message}`);
+      return new ResponseError(ErrorCodes.InternalError, `bpf-kptr: ${what} failed: ${message}`);
+    }
+  };
+
+  connection.onHover(
+    guarded('hover', (params: { textDocument: { uri: string }; position: { line: number; character: number } }) => {
+      const found = params?.textDocument?.uri ? analysisFor(params.textDocument.uri) : undefined;
+      if (!found || !params.position) return null;
+      const offset = found.doc.offsetAt(params.position);
+      const result = hoverAt(found.analysis, offset, { kernelVersion: settings.kernelVersion });
+      if (!result) return null;
+      return {
+        contents: { kind: MarkupKind.Markdown, value: result.markdown },
+        range: { start: found.doc.positionAt(result.span.start), end: found.doc.positionAt(result.span.end) },
+      };
+    }),
+  );
+
+  connection.onShutdown(() => {
+    analyzer?.dispose();
+  });
+
+  documents.listen(connection);
+  connection.listen();
+}

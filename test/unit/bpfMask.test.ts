@@ -1,0 +1,57 @@
+import * as assert from 'assert';
+import { maskBpfMacros, sectionName } from '../../server/src/parsing/bpfMask';
+
+describe('BPF macro masking', () => {
+  it('keeps every offset and newline while blanking macros', () => {
+    const text = 'SEC("tp_btf/task_newtask")\nint f(void) { return 0; }\nstruct v { struct bpf_cpumask __kptr *m; };\n';
+    const masked = maskBpfMacros(text);
+    assert.strictEqual(masked.text.length, text.length);
+    assert.deepStrictEqual(
+      [...masked.text].map((c, i) => (c === '\n') === (text[i] === '\n')).every(Boolean),
+      true,
+    );
+    assert.ok(!masked.text.includes('SEC'));
+    assert.ok(!masked.text.includes('__kptr'));
+    const tag = masked.macros.find((m) => m.name === '__kptr')!;
+    assert.strictEqual(text.slice(tag.start, tag.end), '__kptr');
+  });
+
+  it('turns map-definition macros into plain fields', () => {
+    const text = 'struct {\n\t__uint(type, BPF_MAP_TYPE_HASH);\n\t__type(value, struct foo);\n} m SEC(".maps");';
+    const masked = maskBpfMacros(text);
+    assert.match(masked.text, /int {4}type\s+;/);
+    assert.match(masked.text, /int {4}value\s+;/);
+    const value = masked.macros.find((m) => m.name === '__type')!;
+    assert.deepStrictEqual(value.args.map((a) => a.text), ['value', 'struct foo']);
+  });
+
+  it('leaves comments, strings and preprocessor lines alone', () => {
+    const text = '// SEC("x") __kptr\n/* __ksym */\n#define private(n) SEC(".data." #n)\nchar *s = "__kptr";\n';
+    const masked = maskBpfMacros(text);
+    assert.strictEqual(masked.text, text);
+    assert.strictEqual(masked.macros.length, 0);
+  });
+
+  it('rewrites bpf_for and bpf_repeat as loops of the same extent', () => {
+    const text = 'bpf_for(i, 0, nr) { } bpf_repeat(8) { } bpf_for_each(task_vma, vma, task, 0) { }';
+    const masked = maskBpfMacros(text).text;
+    assert.strictEqual(masked.length, text.length);
+    assert.ok(masked.startsWith('    for(i; 0; nr)'));
+    assert.ok(masked.includes('     while(8)'));
+    assert.ok(masked.includes('         for(task_vma; vma; task, 0)'));
+  });
+
+  it('does not guess when a macro call is not closed', () => {
+    const text = 'SEC("tp_btf/x"\nint f(void) {}';
+    const masked = maskBpfMacros(text);
+    assert.strictEqual(masked.text, text);
+  });
+
+  it('reads section names, including concatenated literals', () => {
+    const masked = maskBpfMacros('SEC("?fentry.s/" SYS_PREFIX "sys_getpgid") int f(void) { return 0; }');
+    const sec = masked.macros.find((m) => m.name === 'SEC')!;
+    assert.deepStrictEqual(sectionName(sec.args[0]), { name: '?fentry.s/sys_getpgid', complete: false });
+    const plain = maskBpfMacros('SEC("tp_btf/task_newtask") int f(void) { return 0; }').macros[0];
+    assert.deepStrictEqual(sectionName(plain.args[0]), { name: 'tp_btf/task_newtask', complete: true });
+  });
+});
