@@ -4,6 +4,9 @@ import { DocumentModel, emptyModel } from './model/documentModel';
 import { extractModel } from './model/extractModel';
 import { HeaderModels, IncludeOptions } from './model/includes';
 import { VisibleModel } from './model/visibleModel';
+import { BodyLowering } from './engine/bodies';
+import { analyzeOwnership, OwnershipResult } from './engine/analyze';
+import type { KernelVersion } from './knowledge/kernelVersion';
 
 /** Files larger than this are not analysed; the limit is documented in the README. */
 export const DEFAULT_MAX_FILE_CHARS = 4 * 1024 * 1024;
@@ -30,11 +33,19 @@ export interface DocumentAnalysis {
   skipped?: SkipReason;
 }
 
+/** Ownership results are computed on demand and kept per kernel version. */
+export interface OwnershipAnalysis extends OwnershipResult {
+  kernel: KernelVersion;
+  /** Milliseconds the engine took. */
+  elapsedMs: number;
+}
+
 interface OpenDocument {
   version: number;
   text: string;
   parsed: ParsedSource;
   analysis?: DocumentAnalysis;
+  ownership?: OwnershipAnalysis;
 }
 
 /**
@@ -45,6 +56,7 @@ interface OpenDocument {
 export class Analyzer {
   private readonly documents = new Map<string, OpenDocument>();
   private readonly headers: HeaderModels;
+  private readonly bodies = new BodyLowering();
   private settings: AnalyzerSettings = { ...DEFAULT_ANALYZER_SETTINGS };
 
   private constructor(private readonly parser: CParser) {
@@ -62,7 +74,10 @@ export class Analyzer {
 
   configure(settings: Partial<AnalyzerSettings>): void {
     this.settings = { ...this.settings, ...settings };
-    for (const doc of this.documents.values()) doc.analysis = undefined;
+    for (const doc of this.documents.values()) {
+      doc.analysis = undefined;
+      doc.ownership = undefined;
+    }
   }
 
   get currentSettings(): Readonly<AnalyzerSettings> {
@@ -79,6 +94,7 @@ export class Analyzer {
     doc.version = version;
     doc.text = text;
     doc.analysis = undefined;
+    doc.ownership = undefined;
     return this.analysisOf(file, doc);
   }
 
@@ -117,7 +133,7 @@ export class Analyzer {
     } else {
       const tree = doc.parsed.update(doc.text);
       if (tree) {
-        model = extractModel(tree, doc.parsed.source);
+        model = extractModel(tree, doc.parsed.source, (fn, body, macros) => this.bodies.lower(doc.text, fn, body, macros));
       } else {
         model = emptyModel();
         skipped = 'parse-timeout';
@@ -128,13 +144,31 @@ export class Analyzer {
     return doc.analysis;
   }
 
+  /** The text of an open document or of a header read for one. */
+  textOf(file: string): string | undefined {
+    return this.documents.get(file)?.text ?? this.headers.textOf(file);
+  }
+
+  /** The ownership findings of an open document on a kernel version. */
+  ownership(file: string, kernel: KernelVersion): OwnershipAnalysis | undefined {
+    const doc = this.documents.get(file);
+    if (!doc) return undefined;
+    const analysis = this.analysisOf(file, doc);
+    const cached = doc.ownership;
+    if (cached && cached.kernel.major === kernel.major && cached.kernel.minor === kernel.minor) return cached;
+    const started = performance.now();
+    const result = analyzeOwnership(analysis.visible, { kernel });
+    doc.ownership = { ...result, kernel, elapsedMs: performance.now() - started };
+    return doc.ownership;
+  }
+
   /** Builds a model from text without keeping a tree (headers, one-off files). */
   modelOfText(text: string): DocumentModel {
     if (text.length > this.settings.maxFileChars) return emptyModel();
     const parsed = new ParsedSource(this.parser);
     try {
       const tree = parsed.update(text);
-      return tree ? extractModel(tree, parsed.source) : emptyModel();
+      return tree ? extractModel(tree, parsed.source, (fn, body, macros) => this.bodies.lower(text, fn, body, macros)) : emptyModel();
     } finally {
       parsed.dispose();
     }

@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(startupError + '\n');
   }
   const connection = createConnection(ProposedFeatures.all);
-  startServer(connection, analyzer, { version, startupError });
+  startServer(connection, analyzer, { version, startupError, bundleDir: __dirname });
 }
 
 if (require.main === module) void main(process.argv.slice(2));

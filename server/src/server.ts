@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { fileURLToPath } from 'url';
+import { fileURLToPath, pathToFileURL } from 'url';
 import {
   Connection,
   DidChangeConfigurationNotification,
@@ -13,6 +13,7 @@ import {
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Analyzer } from './analyzer';
 import { hoverAt } from './features/hover';
+import { ownershipDiagnostics, packagedRuleHref } from './features/diagnostics';
 import { BpfKptrSettings, DEFAULT_SETTINGS, readSettings } from './settings';
 
 export const SERVER_NAME = 'bpf-kptr-language-server';
@@ -31,6 +32,10 @@ export function documentKey(uri: string): string {
 
 export interface ServerOptions {
   version: string;
+  /** Milliseconds between the last edit and the analysis that publishes diagnostics. */
+  debounceMs?: number;
+  /** Directory of the server bundle, to link rule pages shipped beside it. */
+  bundleDir?: string;
   /** Set when the parser could not start: every request then answers with this message. */
   startupError?: string;
 }
@@ -93,7 +98,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
   connection.onDidChangeConfiguration(async (change) => {
     if (canPullConfiguration) await refreshConfiguration();
     else applySettings((change.settings as { bpfKptr?: unknown } | undefined)?.bpfKptr);
-    for (const doc of documents.all()) analyze(doc);
+    for (const doc of documents.all()) scheduleDiagnostics(doc.uri, 0);
   });
 
   const analyze = (doc: TextDocument) => {
@@ -107,9 +112,55 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     return analysis;
   };
 
-  documents.onDidOpen((event) => analyze(event.document));
-  documents.onDidChangeContent((event) => analyze(event.document));
+  const uriOfFile = (file: string | undefined, fallback: string) => (file ? pathToFileURL(file).toString() : fallback);
+  const ruleHref = options.bundleDir ? packagedRuleHref(options.bundleDir) : undefined;
+  const pendingDiagnostics = new Map<string, NodeJS.Timeout>();
+
+  /** Analyses a document and publishes its diagnostics, unless it changed meanwhile. */
+  const publishDiagnostics = (uri: string) => {
+    pendingDiagnostics.delete(uri);
+    const doc = documents.get(uri);
+    if (!doc || !analyzer) return;
+    const analysis = analyze(doc)!;
+    const ownership = analyzer.ownership(documentKey(uri), settings.kernelVersion);
+    if (!ownership) return;
+    const diagnostics = ownershipDiagnostics(analysis, ownership, {
+      severities: settings.severities,
+      disabled: settings.disabled,
+      uriOf: (file) => uriOfFile(file, uri),
+      textOf: (file) => analyzer.textOf(file),
+      ruleHref,
+    });
+    if (documents.get(uri)?.version !== doc.version) return;
+    void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
+  };
+
+  const scheduleDiagnostics = (uri: string, delay: number) => {
+    clearTimeout(pendingDiagnostics.get(uri));
+    pendingDiagnostics.set(uri, setTimeout(() => publishDiagnostics(uri), delay));
+  };
+
+  /** Open documents that include `file` see its declarations: re-check them too. */
+  const scheduleDependents = (uri: string) => {
+    const file = documentKey(uri);
+    for (const other of documents.all()) {
+      if (other.uri === uri) continue;
+      const analysis = analyzer?.get(documentKey(other.uri));
+      if (analysis?.visible.headers.some((h) => h.file === file)) scheduleDiagnostics(other.uri, options.debounceMs ?? 75);
+    }
+  };
+
+  documents.onDidOpen((event) => {
+    analyze(event.document);
+    scheduleDiagnostics(event.document.uri, 0);
+  });
+  documents.onDidChangeContent((event) => {
+    scheduleDiagnostics(event.document.uri, options.debounceMs ?? 75);
+    scheduleDependents(event.document.uri);
+  });
   documents.onDidClose((event) => {
+    clearTimeout(pendingDiagnostics.get(event.document.uri));
+    pendingDiagnostics.delete(event.document.uri);
     analyzer?.close(documentKey(event.document.uri));
     void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
   });

@@ -15,7 +15,11 @@ export type MacroSyntax =
   /** bpf_for(i, start, end) style loops: rewritten as a `for` header with the same extent. */
   | 'forLoop'
   /** bpf_repeat(n): rewritten as a `while` header. */
-  | 'whileLoop';
+  | 'whileLoop'
+  /** `__attribute__((cleanup(fn)))` after a declarator, which the C grammar refuses there: blanked, fn recorded. */
+  | 'cleanupAttribute'
+  /** A bare `struct name` passed to a macro (bpf_obj_new(struct foo)): the keyword is blanked, the type recorded. */
+  | 'typeArgument';
 
 export interface MacroSyntaxEntry {
   name: string;
@@ -61,7 +65,22 @@ export const MACRO_SYNTAX: readonly MacroSyntaxEntry[] = [
   { name: 'bpf_for', syntax: 'forLoop', loopVariableArg: 0 },
   { name: 'bpf_for_each', syntax: 'forLoop', loopVariableArg: 1 },
   { name: 'bpf_repeat', syntax: 'whileLoop' },
+  { name: '__attribute__', syntax: 'cleanupAttribute' },
 ];
+
+/** Calls that take a type the C grammar already understands: their type arguments are left alone. */
+export const TYPE_OPERATORS: ReadonlySet<string> = new Set([
+  'sizeof',
+  'typeof',
+  '__typeof__',
+  '__typeof',
+  '_Alignof',
+  'alignof',
+  '__alignof__',
+  'offsetof',
+  '__builtin_offsetof',
+  '_Generic',
+]);
 
 export const MACRO_SYNTAX_BY_NAME: ReadonlyMap<string, MacroSyntaxEntry> = new Map(
   MACRO_SYNTAX.map((entry) => [entry.name, entry]),

@@ -1,3 +1,5 @@
+import type { FunctionIR } from '../engine/ir';
+
 /**
  * The BPF view of one C file, as plain data: no syntax-tree node survives
  * the extraction, so models can be cached, compared and sent anywhere.
@@ -78,6 +80,10 @@ export interface FunctionModel {
   /** A declaration without a body (a prototype or a __ksym kfunc). */
   isPrototype: boolean;
   isKsym: boolean;
+  /** The body as the ownership engine reads it (spans relative to `span.start`). */
+  ir?: FunctionIR;
+  /** Why a function with a body has no IR: the engine then says nothing about it. */
+  irMissingReason?: string;
 }
 
 export interface GlobalModel {

@@ -130,7 +130,10 @@ function tagIn(macros: MaskedMacro[]): { name: KptrTag; span: Span } | undefined
   return tag ? { name: tag.name as KptrTag, span: { start: tag.start, end: tag.end } } : undefined;
 }
 
-export function extractModel(tree: Tree, source: MaskedSource): DocumentModel {
+/** Called with each function body while the tree is alive, so the caller can lower it. */
+export type BodyVisitor = (fn: FunctionModel, body: Node, macros: MaskedMacro[]) => void;
+
+export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyVisitor): DocumentModel {
   const model = emptyModel();
   const macros = new MacroIndex(source.macros);
   model.macros = source.macros.map((m) => ({ name: m.name, span: { start: m.start, end: m.end }, args: m.args.map((a) => a.text) }));
@@ -330,6 +333,7 @@ export function extractModel(tree: Tree, source: MaskedSource): DocumentModel {
       isKsym: around.some((m) => m.name === '__ksym'),
     };
     model.functions.push(model_);
+    if (body && visitBody) visitBody(model_, body, macros.within(body.startIndex, body.endIndex));
   }
 
   function readDeclaration(node: Node, leading: MaskedMacro[]): void {

@@ -19,6 +19,7 @@ export interface IncludeOptions {
 interface CachedHeader {
   stamp: string;
   model: DocumentModel;
+  text: string;
 }
 
 /**
@@ -95,8 +96,13 @@ export class HeaderModels {
     if (cached?.stamp === stamp) return cached.model;
     if (text.length > options.maxFileChars) return undefined;
     const model = this.buildModel(text);
-    this.cache.set(file, { stamp, model });
+    this.cache.set(file, { stamp, model, text });
     return model;
+  }
+
+  /** The text a header's model was built from. */
+  textOf(file: string): string | undefined {
+    return this.source.openText(file)?.text ?? this.cache.get(file)?.text;
   }
 
   forget(file: string): void {

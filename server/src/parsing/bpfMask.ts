@@ -1,4 +1,4 @@
-import { MACRO_SYNTAX_BY_NAME, MacroSyntax } from '../knowledge/macroSyntax';
+import { MACRO_SYNTAX_BY_NAME, MacroSyntax, TYPE_OPERATORS } from '../knowledge/macroSyntax';
 import { matchingClose, splitArguments, Token, tokenizeC } from './cTokens';
 
 /**
@@ -61,6 +61,13 @@ export function maskBpfMacros(text: string): MaskedSource {
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (token.kind !== 'ident') continue;
+    if (isTypeArgument(tokens, i)) {
+      const name = tokens[i + 1];
+      blank(edit(), token.start, token.end);
+      const text = `${token.text} ${name.text}`;
+      macros.push({ name: 'typeArgument', syntax: 'typeArgument', start: token.start, nameEnd: token.end, end: name.end, args: [{ text, start: token.start, end: name.end }] });
+      continue;
+    }
     const entry = MACRO_SYNTAX_BY_NAME.get(token.text);
     if (!entry) continue;
     // A member access (`x.SEC`, `p->private`) or a declaration of the word itself is not the macro.
@@ -116,6 +123,14 @@ export function maskBpfMacros(text: string): MaskedSource {
         }
         break;
       }
+      case 'cleanupAttribute': {
+        // Only `__attribute__((cleanup(fn)))`: other attributes parse where they stand.
+        const inner = /^\(\s*cleanup\s*\(\s*([A-Za-z_]\w*)\s*\)\s*\)$/.exec(args[0]?.text ?? '');
+        if (args.length !== 1 || !inner) continue;
+        blank(edit(), token.start, end);
+        record.args = [{ text: inner[1], start: args[0].start, end: args[0].end }];
+        break;
+      }
       case 'whileLoop': {
         if (args.length !== 1) continue;
         const out = edit();
@@ -131,6 +146,36 @@ export function maskBpfMacros(text: string): MaskedSource {
   }
 
   return { text: chars ? chars.join('') : text, macros };
+}
+
+const AGGREGATE_KEYWORDS = new Set(['struct', 'union', 'enum']);
+
+/** `struct name` standing alone as a call argument: `f(struct x)` or `f(a, struct x, b)`. */
+function isTypeArgument(tokens: Token[], i: number): boolean {
+  if (!AGGREGATE_KEYWORDS.has(tokens[i].text)) return false;
+  const before = tokens[i - 1];
+  const name = tokens[i + 1];
+  const after = tokens[i + 2];
+  if (!before || !name || !after || name.kind !== 'ident') return false;
+  if (before.kind !== 'punct' || (before.text !== '(' && before.text !== ',')) return false;
+  if (after.kind !== 'punct' || (after.text !== ')' && after.text !== ',')) return false;
+  // Find the call this argument belongs to and leave real type operators (sizeof, offsetof...) alone.
+  let depth = 0;
+  for (let j = i - 1; j >= 0; j--) {
+    const t = tokens[j];
+    if (t.kind !== 'punct') continue;
+    if (t.text === ')') depth++;
+    else if (t.text === '(') {
+      if (depth === 0) {
+        const callee = tokens[j - 1];
+        return callee?.kind === 'ident' && !TYPE_OPERATORS.has(callee.text);
+      }
+      depth--;
+    } else if (t.text === ';' || t.text === '{' || t.text === '}') {
+      return false;
+    }
+  }
+  return false;
 }
 
 /** The string value of a SEC("...") argument: adjacent literals joined; other tokens make it partial. */

@@ -1,0 +1,194 @@
+import { lookupKfunc } from '../knowledge/kfuncTable';
+import type { KernelVersion } from '../knowledge/kernelVersion';
+import { PROGRAM_WRAPPER_BY_NAME } from '../knowledge/macroSyntax';
+import { isDataSection, lookupSection } from '../knowledge/sections';
+import type { FunctionModel } from '../model/documentModel';
+import type { VisibleModel } from '../model/visibleModel';
+import type { Finding, RelatedSite, SkippedFunction } from './findings';
+import { BudgetExceeded, describeObj, Exit, Frame, Interpreter, releaseFor, variableHolding } from './interpreter';
+import { emptyState, Obj, State, UNKNOWN, Value, withObj } from './state';
+import type { EngineFunction, EngineWorld, RootInfo } from './world';
+
+export interface OwnershipOptions {
+  kernel: KernelVersion;
+  /** Interpretation steps allowed per program before it is left unchecked. */
+  stepBudget?: number;
+}
+
+export interface OwnershipResult {
+  findings: Finding[];
+  skipped: SkippedFunction[];
+  /** Keys of the functions that were analysed as roots. */
+  roots: string[];
+}
+
+/** Kernel structs that user code may redeclare (vmlinux-free programs) but that are never program-local. */
+const KERNEL_STRUCTS = new Set(['task_struct', 'cgroup', 'bpf_cpumask', 'cpumask', 'file', 'inode', 'sock', 'sk_buff', 'bpf_sock', 'css_set', 'mm_struct', 'bpf_crypto_ctx', 'bpf_key', 'nf_conn']);
+
+export function functionKey(file: string | undefined, fn: FunctionModel): string {
+  return `${file ?? ''}#${fn.name}@${fn.span.start}`;
+}
+
+/** Every visible function by its engine key, with where it lives. */
+export function functionIndex(visible: VisibleModel): Map<string, { name: string; model: FunctionModel; file?: string; origin: number }> {
+  const index = new Map<string, { name: string; model: FunctionModel; file?: string; origin: number }>();
+  for (const { item, file } of visible.allFunctions()) index.set(functionKey(file, item), { name: item.name, model: item, file, origin: item.span.start });
+  return index;
+}
+
+/** The engine's world over what one document can see. */
+export function worldOf(visible: VisibleModel, kernel: KernelVersion): EngineWorld {
+  const byName = new Map<string, EngineFunction | undefined>();
+  const byKey = new Map<string, EngineFunction>();
+  const wrap = (file: string | undefined, model: FunctionModel): EngineFunction => {
+    const key = functionKey(file, model);
+    let fn = byKey.get(key);
+    if (!fn) {
+      fn = { key, name: model.name, model, ir: model.ir, irMissingReason: model.irMissingReason, file, origin: model.span.start };
+      byKey.set(key, fn);
+    }
+    return fn;
+  };
+  for (const { item, file } of visible.allFunctions()) wrap(file, item);
+  const structName = (name: string | undefined) => (name ? visible.typedef(name)?.struct ?? name : undefined);
+  return {
+    kernel,
+    functionByName(name) {
+      if (!byName.has(name)) {
+        const found = visible.function(name);
+        byName.set(name, found ? wrap(found.file, found.item) : undefined);
+      }
+      return byName.get(name);
+    },
+    functionByKey: (key) => byKey.get(key),
+    field(struct, name) {
+      const resolved = structName(struct);
+      return resolved ? visible.struct(resolved)?.item.fields.find((f) => f.name === name) : undefined;
+    },
+    isLocalStruct: (struct) => !KERNEL_STRUCTS.has(struct) && visible.struct(structName(struct)!) !== undefined,
+    global: (name) => visible.global(name)?.item,
+    map: (name) => visible.map(name)?.item,
+    typedefStruct: (name) => visible.typedef(name)?.struct,
+  };
+}
+
+/** Programs (functions in a program section) and global functions of the document itself. */
+export function rootsOf(visible: VisibleModel, world: EngineWorld): RootInfo[] {
+  const roots: RootInfo[] = [];
+  for (const fn of visible.own.functions) {
+    if (fn.isPrototype) continue;
+    const engineFn = world.functionByKey(functionKey(undefined, fn));
+    if (!engineFn) continue;
+    if (fn.section !== undefined) {
+      if (isDataSection(fn.section)) continue;
+      const info = lookupSection(fn.section);
+      const wrapper = fn.wrapper ? PROGRAM_WRAPPER_BY_NAME.get(fn.wrapper) : undefined;
+      roots.push({
+        fn: engineFn,
+        kind: 'program',
+        programType: info?.def.programType,
+        sleepable: info?.def.sleepable ?? wrapper?.sleepable ?? false,
+        mayReturnReference: info?.def.programType === 'STRUCT_OPS',
+        trustedArguments: info?.def.context === 'btf' || wrapper?.argumentsFrom === 'btf',
+      });
+      continue;
+    }
+    const global = !fn.isStatic && !fn.attributes.includes('__hidden') && !fn.attributes.includes('__always_inline') && !fn.attributes.includes('inline');
+    if (global) roots.push({ fn: engineFn, kind: 'global-function', sleepable: false, mayReturnReference: false, trustedArguments: false });
+  }
+  return roots;
+}
+
+function initialState(root: RootInfo): State {
+  let state = emptyState();
+  const ir = root.fn.ir!;
+  const vars: Record<string, Value> = {};
+  root.fn.model.params.forEach((param, i) => {
+    const irParam = ir.params[i];
+    if (!irParam) return;
+    const span = { start: param.nameSpan.start - root.fn.origin, end: param.nameSpan.end - root.fn.origin };
+    const struct = param.type.struct;
+    const isStructPointer = param.type.pointerDepth === 1 && struct !== undefined;
+    let trusted: Obj | undefined;
+    if (root.kind === 'program' && root.trustedArguments && isStructPointer) {
+      trusted = { id: `param:${irParam.name}`, trust: 'trusted', nullness: 'nonnull', life: 'live', struct, site: { fn: root.fn.key, span } };
+    } else if (root.kind === 'global-function' && isStructPointer && param.argTags.includes('__arg_trusted')) {
+      const nullable = param.argTags.includes('__arg_nullable');
+      trusted = { id: `param:${irParam.name}`, trust: 'trusted', nullness: nullable ? 'maybe' : 'nonnull', life: 'live', struct, site: { fn: root.fn.key, span } };
+    }
+    if (trusted) {
+      state = withObj(state, trusted);
+      vars[irParam.name] = { k: 'obj', id: trusted.id };
+    } else {
+      vars[irParam.name] = UNKNOWN;
+    }
+  });
+  return { ...state, vars };
+}
+
+function releaseHint(obj: Obj, world: EngineWorld): string | undefined {
+  if (obj.struct) {
+    const byType = releaseFor(obj.struct, world);
+    if (byType) return obj.percpu ? 'bpf_percpu_obj_drop' : byType;
+  }
+  const entry = obj.by ? lookupKfunc(obj.by) : undefined;
+  const partners = entry?.releasedBy?.filter((r) => r !== 'bpf_kptr_xchg') ?? [];
+  return partners.find((r) => r.includes('discard')) ?? partners[0];
+}
+
+function checkExit(engine: Interpreter, world: EngineWorld, root: RootInfo, exit: Exit): void {
+  const returned = exit.value?.k === 'obj' ? exit.value.id : undefined;
+  const path: RelatedSite[] = exit.state.trail.slice(-3).map((step) => ({ site: step.site, message: step.note }));
+  for (const obj of Object.values(exit.state.objs)) {
+    if (obj.trust !== 'owned' || obj.life !== 'live' || obj.nullness === 'null') continue;
+    if (root.mayReturnReference && returned === obj.id) continue;
+    const variable = variableHolding(exit.state, obj.id);
+    const release = releaseHint(obj, world);
+    const what = variable ? `\`${variable}\` (${describeObj(obj)})` : describeObj(obj);
+    const where = exit.kind === 'throw' ? 'at this bpf_throw' : exit.kind === 'end' ? 'when the program falls off its end here' : 'when the program returns here';
+    const how = release ? `Release it with ${release}${obj.by === 'bpf_kptr_xchg' || obj.struct ? ', or store it with bpf_kptr_xchg,' : ''} before this exit.` : 'Release or store it before this exit.';
+    engine.report(
+      'kptr-leak',
+      exit.site,
+      `${what} still holds a reference ${where}: the verifier rejects the program ("Unreleased reference"). ${how}`,
+      [{ site: obj.site, message: `the reference is acquired here${obj.by ? ` by ${obj.by}` : ''}` }, ...path],
+      variable && release && !exit.site.via ? { kind: 'insert-release', before: exit.site, variable, release, mayBeNull: obj.nullness === 'maybe' } : undefined,
+    );
+  }
+  if (exit.state.rcu > 0) {
+    engine.report(
+      'kptr-rcu',
+      exit.site,
+      `The program ${exit.kind === 'throw' ? 'throws' : 'exits'} here inside an RCU read section: the verifier rejects it ("bpf_rcu_read_unlock is missing" / "cannot be used inside bpf_rcu_read_lock-ed region"). Call bpf_rcu_read_unlock() first.`,
+      exit.state.rcuSite ? [{ site: exit.state.rcuSite, message: 'the RCU section opens here' }] : [],
+    );
+  }
+}
+
+/**
+ * Runs the ownership engine over every program and global function of a
+ * document. Static functions are analysed where they are called, as the
+ * verifier inlines them; a static function nobody calls is never loaded,
+ * so nothing is said about it.
+ */
+export function analyzeOwnership(visible: VisibleModel, options: OwnershipOptions): OwnershipResult {
+  const world = worldOf(visible, options.kernel);
+  const roots = rootsOf(visible, world);
+  const findings = new Map<string, Finding>();
+  const skipped: SkippedFunction[] = [];
+  for (const root of roots) {
+    if (!root.fn.ir) continue;
+    const engine = new Interpreter(world, root, options.stepBudget ?? 200000);
+    const frame: Frame = { fn: root.fn, via: [], pinned: new Set(), depth: 0 };
+    try {
+      const exits = engine.runFunction(frame, initialState(root));
+      for (const exit of [...exits, ...engine.throwExits]) checkExit(engine, world, root, exit);
+    } catch (error) {
+      if (!(error instanceof BudgetExceeded)) throw error;
+      skipped.push({ fn: root.fn.key, reason: `analysis budget exceeded (${error.message})` });
+      continue;
+    }
+    for (const [key, finding] of engine.findings) if (!findings.has(key)) findings.set(key, finding);
+  }
+  return { findings: [...findings.values()], skipped, roots: roots.map((r) => r.fn.key) };
+}

@@ -1,0 +1,834 @@
+import { atLeast } from '../knowledge/kernelVersion';
+import { LOCAL_TYPES_RCU_PROTECTED_SINCE, RCU_PROTECTED_TYPES, SAFE_FIELDS, SAFE_FIELDS_SINCE } from '../knowledge/kfuncSets';
+import type { RuleCode } from '../rules/catalog';
+import { CallHandler } from './calls';
+import type { FixHint, Finding, RelatedSite } from './findings';
+import type { Expr, Op, RelSpan, Terminator } from './ir';
+import {
+  collectGarbage,
+  Obj,
+  objOf,
+  Predicate,
+  Site,
+  State,
+  stateKey,
+  UNKNOWN,
+  Value,
+  withObj,
+  withVar,
+} from './state';
+import type { EngineFunction, EngineWorld, RootInfo } from './world';
+
+export interface Outcome {
+  state: State;
+  value: Value;
+}
+
+export interface Exit {
+  state: State;
+  value?: Value;
+  site: Site;
+  kind: 'return' | 'end' | 'throw';
+}
+
+export interface Frame {
+  fn: EngineFunction;
+  via: Site[];
+  /** Objects the callers' variables refer to: garbage collection must keep them. */
+  pinned: ReadonlySet<string>;
+  depth: number;
+}
+
+export class BudgetExceeded extends Error {}
+
+const MAX_STATES_PER_BLOCK = 48;
+const WIDEN_AFTER_VISITS = 4;
+const MAX_INLINE_DEPTH = 8;
+
+/**
+ * Path-sensitive abstract interpretation of one program (a root) and of
+ * every static function it calls, inlined at the call as the verifier
+ * does. States are kept apart per path and deduplicated per block, so two
+ * branches that agree on a flag are never mixed into a false alarm.
+ */
+export class Interpreter {
+  readonly findings = new Map<string, Finding>();
+  readonly throwExits: Exit[] = [];
+  private steps = 0;
+  private readonly calls: CallHandler;
+  private readonly inlineMemo = new Map<string, Outcome[]>();
+
+  constructor(
+    readonly world: EngineWorld,
+    readonly root: RootInfo,
+    private readonly budget: number,
+  ) {
+    this.calls = new CallHandler(this);
+  }
+
+  // ---- reporting -----------------------------------------------------------
+
+  report(code: RuleCode, site: Site, message: string, related: RelatedSite[] = [], fix?: FixHint): void {
+    const key = `${code}|${site.fn}|${site.span.start}|${site.span.end}`;
+    if (!this.findings.has(key)) this.findings.set(key, { code, message, site, related, fix });
+  }
+
+  site(frame: Frame, span: RelSpan): Site {
+    return frame.via.length ? { fn: frame.fn.key, span, via: frame.via } : { fn: frame.fn.key, span };
+  }
+
+  /** A stable object id for what a site creates: the same site in the same call chain is the same object. */
+  objectId(frame: Frame, span: RelSpan, tag = ''): string {
+    const chain = frame.via.map((v) => `${v.fn}@${v.span.start}`).join('>');
+    return `${chain}${chain ? '>' : ''}${frame.fn.key}@${span.start}${tag}`;
+  }
+
+  inRcuSection(state: State): boolean {
+    return state.rcu > 0 || !this.root.sleepable;
+  }
+
+  // ---- functions -----------------------------------------------------------
+
+  runFunction(frame: Frame, entry: State): Exit[] {
+    const ir = frame.fn.ir!;
+    const exits: Exit[] = [];
+    const seen = new Map<number, Set<string>>();
+    const visits = new Map<number, number>();
+    const pending: Array<{ block: number; state: State }> = [{ block: ir.entry, state: entry }];
+    while (pending.length > 0) {
+      const { block: id, state: incoming } = pending.pop()!;
+      if (++this.steps > this.budget) throw new BudgetExceeded(`more than ${this.budget} steps`);
+      const block = ir.blocks[id];
+      let state = collectGarbage(incoming, frame.pinned);
+      if (block.loopHead) {
+        const count = (visits.get(id) ?? 0) + 1;
+        visits.set(id, count);
+        if (count > WIDEN_AFTER_VISITS) state = widen(state);
+      }
+      const key = stateKey(state);
+      let keys = seen.get(id);
+      if (!keys) seen.set(id, (keys = new Set()));
+      if (keys.has(key)) continue;
+      keys.add(key);
+      if (keys.size > MAX_STATES_PER_BLOCK) throw new BudgetExceeded(`more than ${MAX_STATES_PER_BLOCK} distinct states at one point`);
+
+      let states = [state];
+      for (const op of block.ops) {
+        states = states.flatMap((s) => this.execOp(frame, s, op));
+        if (states.length === 0) break;
+      }
+      for (const s of states) this.terminate(frame, s, block.term, pending, exits);
+    }
+    return exits;
+  }
+
+  private terminate(frame: Frame, state: State, term: Terminator, pending: Array<{ block: number; state: State }>, exits: Exit[]): void {
+    switch (term.k) {
+      case 'jump':
+        pending.push({ block: term.target, state });
+        return;
+      case 'either':
+        for (const target of term.targets) pending.push({ block: target, state });
+        return;
+      case 'branch': {
+        for (const outcome of this.evalExpr(frame, state, term.cond)) {
+          for (const truth of [true, false]) {
+            const refined = this.refine(frame, outcome.state, term.cond, outcome.value, truth);
+            if (!refined) continue;
+            const trail = [...refined.trail.slice(-7), { site: this.site(frame, term.cond.span), note: branchNote(term.cond, outcome.value, truth) }];
+            pending.push({ block: truth ? term.ifTrue : term.ifFalse, state: { ...refined, trail } });
+          }
+        }
+        return;
+      }
+      case 'switch': {
+        for (const outcome of this.evalExpr(frame, state, term.value)) {
+          const known = outcome.value.k === 'int' ? outcome.value.value : undefined;
+          let matched = false;
+          for (const c of term.cases) {
+            if (c.value === undefined) continue;
+            const caseValue = c.value.k === 'number' ? c.value.value : undefined;
+            if (known !== undefined && caseValue !== undefined) {
+              if (known === caseValue) {
+                matched = true;
+                pending.push({ block: c.target, state: outcome.state });
+              }
+              continue;
+            }
+            let next = outcome.state;
+            if (caseValue !== undefined && term.value.k === 'local') next = withVar(next, term.value.name, { k: 'int', value: caseValue });
+            pending.push({ block: c.target, state: next });
+          }
+          const fallback = term.cases.find((c) => c.value === undefined);
+          if (fallback && !matched) pending.push({ block: fallback.target, state: outcome.state });
+        }
+        return;
+      }
+      case 'return': {
+        if (!term.value) {
+          exits.push({ state, site: this.site(frame, term.span), kind: 'return' });
+          return;
+        }
+        for (const outcome of this.evalExpr(frame, state, term.value)) {
+          exits.push({ state: outcome.state, value: outcome.value, site: this.site(frame, term.span), kind: 'return' });
+        }
+        return;
+      }
+      case 'end':
+        exits.push({ state, site: this.site(frame, term.span), kind: 'end' });
+        return;
+      case 'noreturn':
+        this.throwExits.push({ state, site: this.site(frame, term.span), kind: 'throw' });
+        return;
+    }
+  }
+
+  // ---- operations ----------------------------------------------------------
+
+  private execOp(frame: Frame, state: State, op: Op): State[] {
+    switch (op.k) {
+      case 'eval':
+        return this.evalExpr(frame, state, op.expr, op.discarded).map((o) => o.state);
+      case 'declare': {
+        if (op.isArrayOrStruct) {
+          const id = this.objectId(frame, op.span, `:${op.name}`);
+          const obj: Obj = { id, trust: 'stack', nullness: 'nonnull', life: 'live', valueStruct: op.type.struct, site: this.site(frame, op.span) };
+          const withStack = withObj(state, obj);
+          const init = op.init ? this.evalExpr(frame, withStack, op.init) : [{ state: withStack, value: UNKNOWN }];
+          return init.map((o) => withVar(this.escapeOwned(o.state, o.value), op.name, { k: 'obj', id }));
+        }
+        if (!op.init) return [withVar(state, op.name, UNKNOWN)];
+        return this.evalExpr(frame, state, op.init).map((o) => this.assignLocal(o.state, op.name, o.value, op.type.struct));
+      }
+      case 'havoc':
+        return [this.forget(withVar(state, op.name, UNKNOWN), op.name)];
+      case 'cleanup':
+        return this.calls.cleanup(frame, state, op);
+    }
+  }
+
+  assignLocal(state: State, name: string, value: Value, declaredStruct?: string): State {
+    let next = withVar(state, name, value);
+    const obj = objOf(next, value);
+    if (obj && !obj.struct && declaredStruct) next = withObj(next, { ...obj, struct: declaredStruct });
+    return this.forget(next, name);
+  }
+
+  /** Forgets the decided conditions that mention a variable that just changed. */
+  forget(state: State, name: string): State {
+    const facts: Record<string, boolean> = {};
+    let changed = false;
+    for (const [text, value] of Object.entries(state.facts)) {
+      if (text.split(/[^\w#$]+/).includes(name)) changed = true;
+      else facts[text] = value;
+    }
+    return changed ? { ...state, facts } : state;
+  }
+
+  /** A reference that flows somewhere the engine cannot follow is no longer tracked. */
+  escapeOwned(state: State, value: Value): State {
+    const obj = objOf(state, value);
+    if (obj && obj.trust === 'owned' && obj.life === 'live') return withObj(state, { ...obj, life: 'escaped' });
+    return state;
+  }
+
+  // ---- expressions ---------------------------------------------------------
+
+  evalExpr(frame: Frame, state: State, expr: Expr, discarded = false): Outcome[] {
+    switch (expr.k) {
+      case 'local':
+        return [{ state, value: state.vars[expr.name] ?? UNKNOWN }];
+      case 'global':
+        return [this.readGlobal(frame, state, expr)];
+      case 'null':
+        return [{ state, value: { k: 'null' } }];
+      case 'number':
+        return [{ state, value: { k: 'int', value: expr.value } }];
+      case 'string':
+        return [{ state, value: UNKNOWN }];
+      case 'type':
+        return [{ state, value: { k: 'type', struct: expr.type.struct, text: expr.type.text } }];
+      case 'call':
+        return this.calls.evalCall(frame, state, expr, discarded);
+      case 'field':
+        return this.evalExpr(frame, state, expr.base).map((o) => this.readField(frame, o.state, o.value, expr));
+      case 'addr':
+        return this.evalAddress(frame, state, expr);
+      case 'deref':
+        return this.evalExpr(frame, state, expr.of).map((o) => ({ state: this.checkDeref(frame, o.state, o.value, expr.span), value: UNKNOWN }));
+      case 'index':
+        return this.evalAll(frame, state, [expr.base, expr.index]).map((o) => ({ state: this.checkDeref(frame, o.state, o.values[0], expr.span), value: UNKNOWN }));
+      case 'cast':
+        return this.evalExpr(frame, state, expr.of).map((o) => {
+          const obj = objOf(o.state, o.value);
+          if (obj && !obj.struct && expr.type.struct && expr.type.pointerDepth === 1 && obj.trust === 'owned') {
+            return { state: withObj(o.state, { ...obj, struct: expr.type.struct }), value: o.value };
+          }
+          return o;
+        });
+      case 'assign':
+        return this.evalAssign(frame, state, expr);
+      case 'update':
+        return this.evalExpr(frame, state, expr.of).map((o) => {
+          if (expr.of.k !== 'local') return { state: o.state, value: UNKNOWN };
+          const old = o.value.k === 'int' && o.value.value !== undefined ? o.value.value : undefined;
+          const next = this.forget(withVar(o.state, expr.of.name, { k: 'int', value: old === undefined ? undefined : old + 1 }), expr.of.name);
+          return { state: next, value: UNKNOWN };
+        });
+      case 'unary':
+        return this.evalExpr(frame, state, expr.of).map((o) => ({ state: o.state, value: unaryValue(o.state, expr.op, o.value) }));
+      case 'binary':
+        return this.evalAll(frame, state, [expr.left, expr.right]).map((o) => ({
+          state: o.state,
+          value: binaryValue(o.state, expr.op, o.values[0], o.values[1], expr.left, expr.right),
+        }));
+      case 'comma': {
+        let outcomes: Outcome[] = [{ state, value: UNKNOWN }];
+        for (const part of expr.exprs) outcomes = outcomes.flatMap((o) => this.evalExpr(frame, o.state, part));
+        return outcomes;
+      }
+      case 'opaque':
+        return this.evalAll(frame, state, expr.parts).map((o) => ({
+          state: o.values.reduce((s, v) => this.escapeOwned(s, v), o.state),
+          value: UNKNOWN,
+        }));
+    }
+  }
+
+  evalAll(frame: Frame, state: State, exprs: Expr[]): Array<{ state: State; values: Value[] }> {
+    let results: Array<{ state: State; values: Value[] }> = [{ state, values: [] }];
+    for (const expr of exprs) {
+      results = results.flatMap((r) => this.evalExpr(frame, r.state, expr).map((o) => ({ state: o.state, values: [...r.values, o.value] })));
+    }
+    return results;
+  }
+
+  private readGlobal(frame: Frame, state: State, expr: Extract<Expr, { k: 'global' }>): Outcome {
+    const global = this.world.global(expr.name);
+    if (global?.tag && global.type.pointerDepth === 1) {
+      return this.kptrLoad(frame, state, global.tag.name, global.type.struct, `${expr.name}`, expr.span);
+    }
+    if (this.world.map(expr.name)) return { state, value: { k: 'map', name: expr.name } };
+    return { state, value: UNKNOWN };
+  }
+
+  /** The object standing for a global variable's memory (globals live in array maps). */
+  globalObject(state: State, name: string): { state: State; value: Value } {
+    const global = this.world.global(name);
+    const id = `global:${name}`;
+    if (state.objs[id]) return { state, value: { k: 'obj', id } };
+    const obj: Obj = {
+      id,
+      trust: 'map-value',
+      nullness: 'nonnull',
+      life: 'live',
+      valueStruct: global?.type.struct,
+      site: { fn: '', span: { start: 0, end: 0 } },
+    };
+    return { state: withObj(state, obj), value: { k: 'obj', id } };
+  }
+
+  kptrLoad(frame: Frame, state: State, tag: string, pointee: string | undefined, field: string, span: RelSpan): Outcome {
+    const id = this.objectId(frame, span, ':load');
+    let trust: Obj['trust'] = 'untrusted';
+    let untrustedBecause: Obj['untrustedBecause'] = 'untrusted-kptr';
+    if (tag === '__kptr' || tag === '__kptr_ref') {
+      const localProtected = pointee !== undefined && this.world.isLocalStruct(pointee) && atLeast(this.world.kernel, LOCAL_TYPES_RCU_PROTECTED_SINCE);
+      const protectedType = pointee !== undefined && (RCU_PROTECTED_TYPES.has(pointee) || localProtected);
+      if (this.inRcuSection(state) && protectedType) {
+        trust = 'rcu';
+        untrustedBecause = undefined;
+      } else if (!protectedType) {
+        trust = 'unknown';
+        untrustedBecause = undefined;
+      } else {
+        untrustedBecause = 'outside-rcu';
+      }
+    } else if (tag === '__percpu_kptr' || tag === '__uptr') {
+      trust = 'unknown';
+      untrustedBecause = undefined;
+    }
+    const obj: Obj = {
+      id,
+      trust,
+      nullness: 'maybe',
+      life: 'live',
+      struct: pointee,
+      local: pointee !== undefined && this.world.isLocalStruct(pointee),
+      site: this.site(frame, span),
+      field,
+      untrustedBecause,
+    };
+    return { state: withObj(state, obj), value: { k: 'obj', id } };
+  }
+
+  private readField(frame: Frame, state: State, base: Value, expr: Extract<Expr, { k: 'field' }>): Outcome {
+    const checked = this.checkDeref(frame, state, base, expr.span);
+    const obj = objOf(checked, base);
+    if (!obj) return { state: checked, value: UNKNOWN };
+    const container = obj.valueStruct ?? obj.struct;
+    const field = this.world.field(container, expr.field);
+    if (field?.tag && field.type.pointerDepth === 1 && !field.type.arrayLength) {
+      return this.kptrLoad(frame, checked, field.tag.name, field.type.struct, `${container}.${expr.field}`, expr.span);
+    }
+    if (field && field.type.pointerDepth === 0 && field.type.struct) {
+      // An embedded struct (`v.inner.mask`): same memory, another layout.
+      const id = `${obj.id}.${expr.field}`;
+      const embedded: Obj = { ...obj, id, valueStruct: field.type.struct, struct: field.type.struct };
+      return { state: withObj(checked, embedded), value: { k: 'obj', id } };
+    }
+    if (!field && expr.arrow && obj.struct && (obj.trust === 'trusted' || obj.trust === 'owned' || obj.trust === 'rcu')) {
+      return this.walk(frame, checked, obj, expr);
+    }
+    return { state: checked, value: UNKNOWN };
+  }
+
+  /** Walking a pointer field of a trusted kernel object: only the fields the verifier vouches for stay usable. */
+  private walk(frame: Frame, state: State, obj: Obj, expr: Extract<Expr, { k: 'field' }>): Outcome {
+    const safe = SAFE_FIELDS.get(`${obj.struct}.${expr.field}`);
+    if (!safe || !atLeast(this.world.kernel, SAFE_FIELDS_SINCE)) return { state, value: UNKNOWN };
+    const id = this.objectId(frame, expr.span, ':walk');
+    const rcuKind = safe.kind === 'rcu' || safe.kind === 'rcu-or-null';
+    const inRcu = this.inRcuSection(state);
+    const walked: Obj = {
+      id,
+      trust: rcuKind ? (inRcu ? 'rcu' : 'untrusted') : 'trusted',
+      untrustedBecause: rcuKind && !inRcu ? 'outside-rcu' : undefined,
+      nullness: safe.kind.endsWith('or-null') ? 'maybe' : 'nonnull',
+      life: 'live',
+      struct: safe.pointee,
+      site: this.site(frame, expr.span),
+      field: `${obj.struct}->${expr.field}`,
+    };
+    return { state: withObj(state, walked), value: { k: 'obj', id } };
+  }
+
+  /** Reports a dereference of a pointer that may be NULL, is NULL, or was released. */
+  checkDeref(frame: Frame, state: State, value: Value, span: RelSpan): State {
+    if (value.k === 'null') {
+      this.report('kptr-maybe-null', this.site(frame, span), 'This dereferences NULL: the verifier rejects the load or store ("invalid mem access"). Check the pointer first.');
+      return state;
+    }
+    const obj = objOf(state, value);
+    if (!obj || obj.life === 'escaped' || obj.trust === 'unknown' || obj.trust === 'stack') return state;
+    if (obj.life === 'released' || obj.life === 'moved') {
+      this.reportUseAfterRelease(frame, obj, span, 'is dereferenced');
+      return state;
+    }
+    if (obj.nullness !== 'nonnull' && obj.trust !== 'untrusted') {
+      const what = describeObj(obj);
+      this.report(
+        'kptr-maybe-null',
+        this.site(frame, span),
+        `${what} may be NULL here and is dereferenced: the verifier rejects the access ("invalid mem access '..._or_null'"). Check it for NULL first.`,
+        [{ site: obj.site, message: `${what} comes from here and may be NULL` }],
+        this.nullCheckFix(obj, state),
+      );
+      // Report once per path: from here on the engine treats it as checked.
+      return withObj(state, { ...obj, nullness: 'nonnull' });
+    }
+    return state;
+  }
+
+  nullCheckFix(obj: Obj, state: State): FixHint | undefined {
+    const variable = variableHolding(state, obj.id);
+    if (!variable || obj.site.via) return undefined;
+    return { kind: 'insert-null-check', after: obj.site, variable };
+  }
+
+  reportUseAfterRelease(frame: Frame, obj: Obj, span: RelSpan, what: string): void {
+    const verb = obj.life === 'moved' ? 'was moved away' : 'was released';
+    this.report(
+      'kptr-use-after-release',
+      this.site(frame, span),
+      `${describeObj(obj)} ${what} after its reference ${verb}${obj.releasedBy ? ` by ${obj.releasedBy}` : ''}: every copy of the pointer is dead from then on, and the verifier rejects this use.`,
+      obj.releasedAt ? [{ site: obj.releasedAt, message: `the reference ${verb} here` }, { site: obj.site, message: 'acquired here' }] : [],
+    );
+  }
+
+  private evalAddress(frame: Frame, state: State, expr: Extract<Expr, { k: 'addr' }>): Outcome[] {
+    const of = expr.of;
+    if (of.k === 'field') {
+      return this.evalExpr(frame, state, of.base).map((o) => {
+        let base = o.value;
+        let next = o.state;
+        if (!of.arrow && base.k === 'unknown' && of.base.k === 'global') {
+          ({ state: next, value: base } = this.globalObject(next, of.base.name));
+        }
+        next = this.checkDeref(frame, next, base, of.span);
+        const obj = objOf(next, base);
+        const container = obj ? obj.valueStruct ?? obj.struct : undefined;
+        const field = this.world.field(container, of.field);
+        const value: Value = {
+          k: 'field-addr',
+          base: obj?.id,
+          struct: container,
+          field: of.field,
+          tag: field?.tag?.name,
+          pointee: field?.type.struct,
+          onStack: obj?.trust === 'stack',
+        };
+        if (obj && field === undefined && container === undefined) return { state: next, value: { k: 'obj', id: obj.id, member: of.field } };
+        if (obj && field && !field.tag) return { state: next, value: { ...value, base: obj.id } };
+        return { state: next, value };
+      });
+    }
+    if (of.k === 'index' && of.base.k === 'field') {
+      // `&v->masks[i]`: an element of a kptr array field is a kptr field too.
+      return this.evalAddress(frame, state, { k: 'addr', of: of.base, span: expr.span }).map((o) =>
+        o.value.k === 'field-addr' ? o : { state: o.state, value: UNKNOWN },
+      );
+    }
+    if (of.k === 'local') {
+      const current = state.vars[of.name];
+      const obj = objOf(state, current);
+      if (obj?.trust === 'stack') return [{ state, value: current! }];
+      return [{ state, value: { k: 'local-addr', name: of.name } }];
+    }
+    if (of.k === 'global') {
+      const global = this.world.global(of.name);
+      if (global?.tag) {
+        return [{ state, value: { k: 'field-addr', field: of.name, tag: global.tag.name, pointee: global.type.struct, onStack: false } }];
+      }
+      if (this.world.map(of.name)) return [{ state, value: { k: 'map', name: of.name } }];
+      if (global) return [this.globalObject(state, of.name)];
+      return [{ state, value: UNKNOWN }];
+    }
+    return this.evalExpr(frame, state, of).map((o) => ({ state: o.state, value: UNKNOWN }));
+  }
+
+  private evalAssign(frame: Frame, state: State, expr: Extract<Expr, { k: 'assign' }>): Outcome[] {
+    return this.evalExpr(frame, state, expr.value).flatMap((valueOutcome) => {
+      const value = expr.op === '=' ? valueOutcome.value : UNKNOWN;
+      const target = expr.target;
+      switch (target.k) {
+        case 'local':
+          return [{ state: this.assignLocal(valueOutcome.state, target.name, value), value }];
+        case 'field':
+          return this.evalExpr(frame, valueOutcome.state, target.base).map((baseOutcome) => {
+            let base = baseOutcome.value;
+            let next = baseOutcome.state;
+            if (!target.arrow && base.k === 'unknown' && target.base.k === 'global') ({ state: next, value: base } = this.globalObject(next, target.base.name));
+            next = this.checkDeref(frame, next, base, target.span);
+            const obj = objOf(next, base);
+            const container = obj ? obj.valueStruct ?? obj.struct : undefined;
+            const field = this.world.field(container, target.field);
+            if (field?.tag && (field.tag.name === '__kptr' || field.tag.name === '__percpu_kptr' || field.tag.name === '__kptr_ref')) {
+              this.reportDirectStore(frame, next, expr, field.tag.name, `${describeBase(target)}->${target.field}`, value, field.type.struct);
+              return { state: next, value };
+            }
+            if (obj?.trust === 'stack') next = this.escapeOwned(next, value);
+            next = this.forgetField(next, target.field);
+            return { state: next, value };
+          });
+        case 'global': {
+          const global = this.world.global(target.name);
+          if (global?.tag && (global.tag.name === '__kptr' || global.tag.name === '__percpu_kptr' || global.tag.name === '__kptr_ref')) {
+            this.reportDirectStore(frame, valueOutcome.state, expr, global.tag.name, target.name, value, global.type.struct);
+            return [{ state: valueOutcome.state, value }];
+          }
+          return [{ state: this.forgetField(valueOutcome.state, target.name), value }];
+        }
+        case 'deref':
+          return this.evalExpr(frame, valueOutcome.state, target.of).map((o) => {
+            if (o.value.k === 'local-addr') return { state: this.assignLocal(o.state, o.value.name, value), value };
+            const next = this.checkDeref(frame, o.state, o.value, target.span);
+            return { state: this.escapeOwned(next, value), value };
+          });
+        default:
+          return this.evalExpr(frame, valueOutcome.state, target).map((o) => ({ state: this.escapeOwned(o.state, value), value }));
+      }
+    });
+  }
+
+  private forgetField(state: State, field: string): State {
+    const facts: Record<string, boolean> = {};
+    let changed = false;
+    for (const [text, v] of Object.entries(state.facts)) {
+      if (text.includes(`.${field}`) || text.includes(`>${field}`) || text === field) changed = true;
+      else facts[text] = v;
+    }
+    return changed ? { ...state, facts } : state;
+  }
+
+  private reportDirectStore(frame: Frame, state: State, expr: Extract<Expr, { k: 'assign' }>, tag: string, target: string, value: Value, pointee?: string): void {
+    const valueObj = objOf(state, value);
+    const valueName = expr.value.k === 'local' ? expr.value.display : expr.value.k === 'null' ? 'NULL' : undefined;
+    const release = pointee ? releaseFor(pointee, this.world) : undefined;
+    this.report(
+      'kptr-direct-store',
+      this.site(frame, expr.span),
+      `\`${target}\` is a referenced kptr (${tag}): a plain store, even of NULL, is refused at load time ("store to referenced kptr disallowed"). Write it with bpf_kptr_xchg and release the old value it returns.`,
+      valueObj ? [{ site: valueObj.site, message: 'the stored pointer comes from here' }] : [],
+      valueName ? { kind: 'store-with-xchg', assignment: this.site(frame, expr.span), target, value: valueName, release } : undefined,
+    );
+  }
+
+  // ---- branches ------------------------------------------------------------
+
+  /** The state on the `truth` side of a branch on `cond`, or undefined when that side cannot happen. */
+  refine(frame: Frame, state: State, cond: Expr, value: Value, truth: boolean): State | undefined {
+    let next: State | undefined = state;
+    switch (value.k) {
+      case 'null':
+        return truth ? undefined : state;
+      case 'obj': {
+        const obj = state.objs[value.id];
+        if (!obj || value.member) return state;
+        next = setNullness(state, obj, truth ? 'nonnull' : 'null');
+        break;
+      }
+      case 'field-addr':
+      case 'local-addr':
+      case 'map':
+        return truth ? state : undefined;
+      case 'int': {
+        if (value.value !== undefined) return (value.value !== 0) === truth ? state : undefined;
+        if (value.pred) {
+          next = applyPredicate(state, value.pred, truth);
+          if (!next) return undefined;
+        }
+        break;
+      }
+      default:
+        break;
+    }
+    if (!next) return undefined;
+    // Conditions without side effects decide the same way each time on one path.
+    const text = pureText(cond);
+    if (text === undefined || value.k === 'obj') return next;
+    if (text in next.facts) return next.facts[text] === truth ? next : undefined;
+    void frame;
+    return { ...next, facts: { ...next.facts, [text]: truth } };
+  }
+
+  // ---- calls into static functions ------------------------------------------
+
+  inline(frame: Frame, state: State, callee: EngineFunction, args: Value[], callSpan: RelSpan): Outcome[] | undefined {
+    if (!callee.ir || frame.depth >= MAX_INLINE_DEPTH) return undefined;
+    if (frame.fn.key === callee.key || frame.via.some((v) => v.fn === callee.key)) return undefined;
+    const callSite = this.site(frame, callSpan);
+    const vars: Record<string, Value> = {};
+    callee.ir.params.forEach((param, i) => {
+      vars[param.name] = args[i] ?? UNKNOWN;
+    });
+    const entry: State = { ...state, vars };
+    const memoKey = `${callee.key}|${frame.via.map((v) => v.span.start).join('>')}|${callSpan.start}|${stateKey(entry)}`;
+    const pinned = new Set(frame.pinned);
+    for (const v of Object.values(state.vars)) if (v.k === 'obj') pinned.add(v.id);
+    let exits: Outcome[] | undefined = this.inlineMemo.get(memoKey);
+    if (!exits) {
+      const calleeFrame: Frame = { fn: callee, via: [...frame.via, callSite], pinned, depth: frame.depth + 1 };
+      exits = this.runFunction(calleeFrame, entry).map((exit) => ({ state: exit.state, value: exit.value ?? UNKNOWN }));
+      this.inlineMemo.set(memoKey, exits);
+    }
+    return exits.map((exit) => {
+      let back: State = { ...exit.state, vars: state.vars, trail: state.trail };
+      // A local whose address the callee received may have been changed through it.
+      for (const arg of args) if (arg.k === 'local-addr') back = withVar(back, arg.name, UNKNOWN);
+      return { state: back, value: exit.value };
+    });
+  }
+}
+
+// ---- helpers ---------------------------------------------------------------
+
+function branchNote(cond: Expr, value: Value, truth: boolean): string {
+  const name = cond.k === 'local' ? cond.display : cond.k === 'global' ? cond.name : undefined;
+  if (name && value.k === 'obj') return `on this path \`${name}\` is ${truth ? 'not NULL' : 'NULL'}`;
+  if (value.k === 'int' && value.pred?.kind === 'null') return `on this path this test is ${truth ? 'true' : 'false'}`;
+  return `on this path this condition is ${truth ? 'true' : 'false'}`;
+}
+
+function widen(state: State): State {
+  const vars: Record<string, Value> = {};
+  for (const [name, value] of Object.entries(state.vars)) vars[name] = value.k === 'int' && value.value !== undefined ? { k: 'int' } : value;
+  return { ...state, vars, facts: {} };
+}
+
+function setNullness(state: State, obj: Obj, nullness: 'nonnull' | 'null'): State | undefined {
+  if (obj.nullness === nullness) return state;
+  if (obj.nullness !== 'maybe') return obj.trust === 'unknown' ? state : undefined;
+  return withObj(state, { ...obj, nullness });
+}
+
+function applyPredicate(state: State, pred: Predicate, truth: boolean): State | undefined {
+  if (pred.kind === 'null') {
+    const obj = state.objs[pred.id];
+    if (!obj) return state;
+    const whenTrue = pred.whenTrue;
+    const nullness = truth ? whenTrue : whenTrue === 'null' ? 'nonnull' : 'null';
+    return setNullness(state, obj, nullness);
+  }
+  const current = state.vars[pred.local];
+  const holds = truth !== pred.negated;
+  if (current?.k === 'int' && current.value !== undefined) return (current.value === pred.value) === holds ? state : undefined;
+  return holds ? withVar(state, pred.local, { k: 'int', value: pred.value }) : state;
+}
+
+function unaryValue(state: State, op: string, value: Value): Value {
+  if (op === '!') {
+    if (value.k === 'null') return { k: 'int', value: 1 };
+    if (value.k === 'obj') {
+      const obj = state.objs[value.id];
+      if (obj?.nullness === 'nonnull') return { k: 'int', value: 0 };
+      return { k: 'int', pred: { kind: 'null', id: value.id, whenTrue: 'null' } };
+    }
+    if (value.k === 'int') {
+      if (value.value !== undefined) return { k: 'int', value: value.value === 0 ? 1 : 0 };
+      if (value.pred) return { k: 'int', pred: negate(value.pred) };
+    }
+    return { k: 'int' };
+  }
+  if (value.k === 'int' && value.value !== undefined) {
+    if (op === '-') return { k: 'int', value: -value.value };
+    if (op === '~') return { k: 'int', value: ~value.value };
+    if (op === '+') return value;
+  }
+  return { k: 'int' };
+}
+
+function negate(pred: Predicate): Predicate {
+  if (pred.kind === 'null') return { ...pred, whenTrue: pred.whenTrue === 'null' ? 'nonnull' : 'null' };
+  return { ...pred, negated: !pred.negated };
+}
+
+function isNullValue(value: Value): boolean {
+  return value.k === 'null' || (value.k === 'int' && value.value === 0);
+}
+
+function binaryValue(state: State, op: string, left: Value, right: Value, leftExpr: Expr, rightExpr: Expr): Value {
+  if (op === '==' || op === '!=') {
+    const [ptr, other] = left.k === 'obj' ? [left, right] : [right, left];
+    if (ptr.k === 'obj' && isNullValue(other)) {
+      const obj = state.objs[ptr.id];
+      const equalsNull: Predicate = { kind: 'null', id: ptr.id, whenTrue: 'null' };
+      if (obj?.nullness === 'nonnull') return { k: 'int', value: op === '==' ? 0 : 1 };
+      return { k: 'int', pred: op === '==' ? equalsNull : negate(equalsNull) };
+    }
+    if (left.k === 'int' && right.k === 'int' && left.value !== undefined && right.value !== undefined) {
+      return { k: 'int', value: (left.value === right.value) === (op === '==') ? 1 : 0 };
+    }
+    const [local, constant] = leftExpr.k === 'local' ? [leftExpr, right] : rightExpr.k === 'local' ? [rightExpr, left] : [undefined, undefined];
+    if (local && constant?.k === 'int' && constant.value !== undefined) {
+      return { k: 'int', pred: { kind: 'equals', local: local.name, value: constant.value, negated: op === '!=' } };
+    }
+    return { k: 'int' };
+  }
+  if (left.k === 'int' && right.k === 'int' && left.value !== undefined && right.value !== undefined) {
+    const a = left.value;
+    const b = right.value;
+    const result = arithmetic(op, a, b);
+    if (result !== undefined) return { k: 'int', value: result };
+  }
+  return { k: 'int' };
+}
+
+function arithmetic(op: string, a: number, b: number): number | undefined {
+  switch (op) {
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      return b === 0 ? undefined : Math.trunc(a / b);
+    case '%':
+      return b === 0 ? undefined : a % b;
+    case '<':
+      return a < b ? 1 : 0;
+    case '>':
+      return a > b ? 1 : 0;
+    case '<=':
+      return a <= b ? 1 : 0;
+    case '>=':
+      return a >= b ? 1 : 0;
+    case '&':
+      return a & b;
+    case '|':
+      return a | b;
+    case '^':
+      return a ^ b;
+    case '<<':
+      return a << b;
+    case '>>':
+      return a >> b;
+    default:
+      return undefined;
+  }
+}
+
+/** A side-effect-free condition's text, or undefined when it calls or assigns. */
+function pureText(expr: Expr): string | undefined {
+  switch (expr.k) {
+    case 'local':
+      return expr.name;
+    case 'global':
+      return expr.name;
+    case 'number':
+      return String(expr.value);
+    case 'null':
+      return 'NULL';
+    case 'field': {
+      const base = pureText(expr.base);
+      return base === undefined ? undefined : `${base}${expr.arrow ? '->' : '.'}${expr.field}`;
+    }
+    case 'unary': {
+      const of = pureText(expr.of);
+      return of === undefined ? undefined : `${expr.op}(${of})`;
+    }
+    case 'binary': {
+      const left = pureText(expr.left);
+      const right = pureText(expr.right);
+      return left === undefined || right === undefined ? undefined : `(${left} ${expr.op} ${right})`;
+    }
+    case 'cast':
+      return pureText(expr.of);
+    case 'index': {
+      const base = pureText(expr.base);
+      const index = pureText(expr.index);
+      return base === undefined || index === undefined ? undefined : `${base}[${index}]`;
+    }
+    default:
+      return undefined;
+  }
+}
+
+export function describeObj(obj: Obj): string {
+  if (obj.field) return `the pointer loaded from \`${obj.field}\``;
+  if (obj.by === 'bpf_kptr_xchg') return 'the value returned by bpf_kptr_xchg';
+  if (obj.by) return `the result of ${obj.by}`;
+  if (obj.trust === 'map-value') return 'the map value';
+  return 'the pointer';
+}
+
+function describeBase(expr: Extract<Expr, { k: 'field' }>): string {
+  const base = expr.base;
+  if (base.k === 'local') return base.display;
+  if (base.k === 'global') return base.name;
+  return 'value';
+}
+
+/** A local variable that holds the object in this state, for messages and fixes. */
+export function variableHolding(state: State, id: string): string | undefined {
+  const names = Object.entries(state.vars)
+    .filter(([name, v]) => v.k === 'obj' && v.id === id && !v.member && !name.startsWith('$'))
+    .map(([name]) => name.replace(/#\d+$/, ''));
+  return names[0];
+}
+
+export function releaseFor(struct: string, world: EngineWorld): string | undefined {
+  const known: Record<string, string> = {
+    bpf_cpumask: 'bpf_cpumask_release',
+    task_struct: 'bpf_task_release',
+    cgroup: 'bpf_cgroup_release',
+    bpf_crypto_ctx: 'bpf_crypto_ctx_release',
+    file: 'bpf_put_file',
+    bpf_key: 'bpf_key_put',
+    nf_conn: 'bpf_ct_release',
+    bpf_sock: 'bpf_sk_release',
+  };
+  if (known[struct]) return known[struct];
+  return world.isLocalStruct(struct) ? 'bpf_obj_drop' : undefined;
+}

@@ -1,0 +1,164 @@
+import type { RelSpan } from './ir';
+
+/**
+ * The abstract state of one path through a program. An object stands for
+ * one pointer value as the verifier sees it (a register's id): every copy
+ * and cast of a pointer refers to the same object, so a NULL check or a
+ * release through one copy is seen through all of them.
+ */
+
+export type Nullness = 'nonnull' | 'maybe' | 'null';
+
+/**
+ * owned: holds a reference (acquired); trusted: valid but not owned (context
+ * arguments); rcu: valid inside the RCU section; untrusted: the verifier
+ * will not vouch for it; map-value: points into a map value or global;
+ * stack: points at the program stack; non-owning: a graph node seen under
+ * a lock; unknown: the engine cannot tell, so it never reports on it.
+ */
+export type Trust = 'owned' | 'trusted' | 'rcu' | 'untrusted' | 'map-value' | 'stack' | 'non-owning' | 'unknown';
+
+export type Life = 'live' | 'released' | 'moved' | 'escaped';
+
+/** Where something happened: a function (by key) and a span relative to its start. */
+export interface Site {
+  fn: string;
+  span: RelSpan;
+  /** The call sites that led into `fn`, outermost first. */
+  via?: Site[];
+}
+
+export interface Obj {
+  id: string;
+  trust: Trust;
+  nullness: Nullness;
+  life: Life;
+  /** The struct the pointer points to, when known. */
+  struct?: string;
+  /** An object of the program's own type (bpf_obj_new), or a per-CPU one. */
+  local?: boolean;
+  percpu?: boolean;
+  /** The struct of the memory it points into, for field accesses (map values, globals, stack aggregates). */
+  valueStruct?: string;
+  site: Site;
+  /** The kfunc or helper that produced it. */
+  by?: string;
+  /** For values loaded from or exchanged out of a kptr field: `struct.field`. */
+  field?: string;
+  releasedAt?: Site;
+  releasedBy?: string;
+  /** Why an untrusted object is untrusted. */
+  untrustedBecause?: 'rcu-unlock' | 'untrusted-kptr' | 'outside-rcu';
+  rcuEndedAt?: Site;
+}
+
+export type Predicate =
+  | { kind: 'null'; id: string; whenTrue: 'null' | 'nonnull' }
+  | { kind: 'equals'; local: string; value: number; negated: boolean };
+
+export type Value =
+  /** A pointer to an object; `member` when it points at a member inside it (`&obj->node`). */
+  | { k: 'obj'; id: string; member?: string }
+  | { k: 'null' }
+  | { k: 'int'; value?: number; pred?: Predicate }
+  /** The address of a field: what bpf_kptr_xchg takes. */
+  | { k: 'field-addr'; base?: string; struct?: string; field: string; tag?: string; pointee?: string; onStack: boolean }
+  /** The address of a local scalar or pointer variable (an out-parameter). */
+  | { k: 'local-addr'; name: string }
+  /** A map, as in `&my_map`. */
+  | { k: 'map'; name: string }
+  | { k: 'type'; struct?: string; text: string }
+  | { k: 'unknown' };
+
+export interface BranchStep {
+  site: Site;
+  /** What held on this path, in words: "`mask` is NULL", "the condition is false". */
+  note: string;
+}
+
+export interface State {
+  vars: Readonly<Record<string, Value>>;
+  objs: Readonly<Record<string, Obj>>;
+  /** bpf_rcu_read_lock depth, and where the outermost lock was taken. */
+  rcu: number;
+  rcuSite?: Site;
+  /** Outcomes of side-effect-free conditions already decided on this path, keyed by their text. */
+  facts: Readonly<Record<string, boolean>>;
+  /** Branches taken on this path (for explanations; not part of the state's identity). */
+  trail: readonly BranchStep[];
+}
+
+export const UNKNOWN: Value = { k: 'unknown' };
+
+export function emptyState(): State {
+  return { vars: {}, objs: {}, rcu: 0, facts: {}, trail: [] };
+}
+
+export function withVar(state: State, name: string, value: Value): State {
+  return { ...state, vars: { ...state.vars, [name]: value } };
+}
+
+export function withObj(state: State, obj: Obj): State {
+  return { ...state, objs: { ...state.objs, [obj.id]: obj } };
+}
+
+export function objOf(state: State, value: Value | undefined): Obj | undefined {
+  return value?.k === 'obj' ? state.objs[value.id] : undefined;
+}
+
+/** The state's identity for deduplication: everything but the trail. */
+export function stateKey(state: State): string {
+  const vars = Object.keys(state.vars)
+    .sort()
+    .map((k) => `${k}=${valueKey(state.vars[k])}`)
+    .join(',');
+  const objs = Object.keys(state.objs)
+    .sort()
+    .map((k) => {
+      const o = state.objs[k];
+      return `${k}:${o.trust}/${o.nullness}/${o.life}/${o.struct ?? ''}/${o.untrustedBecause ?? ''}`;
+    })
+    .join(',');
+  const facts = Object.keys(state.facts)
+    .sort()
+    .map((k) => `${k}=${state.facts[k] ? 1 : 0}`)
+    .join(',');
+  return `${vars}|${objs}|${state.rcu}|${facts}`;
+}
+
+function valueKey(value: Value): string {
+  switch (value.k) {
+    case 'obj':
+      return `o:${value.id}${value.member ? '.' + value.member : ''}`;
+    case 'int':
+      return `i:${value.value ?? '?'}${value.pred ? ':' + JSON.stringify(value.pred) : ''}`;
+    case 'field-addr':
+      return `f:${value.base ?? ''}.${value.field}`;
+    case 'local-addr':
+      return `l:${value.name}`;
+    case 'map':
+      return `m:${value.name}`;
+    case 'type':
+      return `t:${value.text}`;
+    default:
+      return value.k;
+  }
+}
+
+/** Drops objects nothing refers to any more, unless they still hold a reference (a leak needs them). */
+export function collectGarbage(state: State, pinned: ReadonlySet<string>): State {
+  const reachable = new Set<string>(pinned);
+  for (const value of Object.values(state.vars)) {
+    if (value.k === 'obj') reachable.add(value.id);
+    if (value.k === 'int' && value.pred?.kind === 'null') reachable.add(value.pred.id);
+    if (value.k === 'field-addr' && value.base) reachable.add(value.base);
+  }
+  let changed = false;
+  const objs: Record<string, Obj> = {};
+  for (const [id, obj] of Object.entries(state.objs)) {
+    const holdsReference = obj.trust === 'owned' && obj.life === 'live' && obj.nullness !== 'null';
+    if (reachable.has(id) || holdsReference) objs[id] = obj;
+    else changed = true;
+  }
+  return changed ? { ...state, objs } : state;
+}
