@@ -19,6 +19,7 @@ struct {
 	__type(value, struct task_cpus);
 } task_cpus_map SEC(".maps");
 
+// expect: ok
 SEC("tp_btf/task_newtask")
 int BPF_PROG(remember_birth_cpu, struct task_struct *task, u64 clone_flags)
 {
@@ -41,6 +42,7 @@ int BPF_PROG(remember_birth_cpu, struct task_struct *task, u64 clone_flags)
 	return 0;
 }
 
+// expect: ok
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(check_exec_cpu, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {

@@ -9,6 +9,7 @@ char LICENSE[] SEC("license") = "GPL";
 
 private(BUSY) struct bpf_cpumask __kptr *busy_cpus;
 
+// expect: ok
 SEC("syscall")
 int install_busy_mask(void *ctx)
 {
@@ -24,6 +25,7 @@ int install_busy_mask(void *ctx)
 	return 0;
 }
 
+// expect: ok
 SEC("tp_btf/sched_switch")
 int BPF_PROG(mark_busy, bool preempt, struct task_struct *prev, struct task_struct *next)
 {

@@ -22,6 +22,7 @@ struct {
 	__type(value, struct counter_slot);
 } counters SEC(".maps");
 
+// expect: ok
 SEC("tp_btf/sched_wakeup")
 int BPF_PROG(count_wakeup, struct task_struct *p)
 {

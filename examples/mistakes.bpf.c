@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Four programs the verifier refuses, one mistake each, as they show up in
- * the editor. The comment above each says what the kernel answers at load
- * time and what bpf-kptr reports while you type.
+ * the editor. The comments above each say what bpf-kptr reports while you
+ * type (expect:) and what the kernel answers at load time (verifier:).
  */
 #include "kptr_common.bpf.h"
 
@@ -23,7 +23,9 @@ struct {
 	__type(value, struct mask_slot);
 } slots SEC(".maps");
 
-/* Verifier: "Unreleased reference". bpf-kptr: kptr-leak, the early return leaks the mask. */
+/* The early return leaks the mask. */
+// expect: kptr-leak
+// verifier: "Unreleased reference"
 SEC("tp_btf/task_newtask")
 int BPF_PROG(leak_on_early_return, struct task_struct *task, u64 clone_flags)
 {
@@ -45,7 +47,9 @@ int BPF_PROG(leak_on_early_return, struct task_struct *task, u64 clone_flags)
 	return 0;
 }
 
-/* Verifier: "Possibly NULL pointer passed to trusted arg1". bpf-kptr: kptr-maybe-null. */
+/* The cpumask may not have been allocated. */
+// expect: kptr-maybe-null
+// verifier: "Possibly NULL pointer passed to trusted arg1"
 SEC("tp_btf/task_newtask")
 int BPF_PROG(missing_null_check, struct task_struct *task, u64 clone_flags)
 {
@@ -57,7 +61,9 @@ int BPF_PROG(missing_null_check, struct task_struct *task, u64 clone_flags)
 	return 0;
 }
 
-/* Verifier: "store to referenced kptr disallowed". bpf-kptr: kptr-direct-store. */
+/* A referenced kptr field is written with bpf_kptr_xchg only. */
+// expect: kptr-direct-store
+// verifier: "store to referenced kptr disallowed"
 SEC("tp_btf/task_newtask")
 int BPF_PROG(plain_store_into_kptr, struct task_struct *task, u64 clone_flags)
 {
@@ -71,7 +77,9 @@ int BPF_PROG(plain_store_into_kptr, struct task_struct *task, u64 clone_flags)
 	return 0;
 }
 
-/* Verifier: "Unreleased reference". bpf-kptr: kptr-xchg-discarded, the old mask is dropped on the floor. */
+/* The old mask that bpf_kptr_xchg hands back is dropped on the floor. */
+// expect: kptr-xchg-discarded
+// verifier: "Unreleased reference"
 SEC("tp_btf/task_newtask")
 int BPF_PROG(old_value_ignored, struct task_struct *task, u64 clone_flags)
 {

@@ -41,6 +41,7 @@ static int stash_task(struct task_struct *task)
 	return 0;
 }
 
+// expect: ok
 SEC("tp_btf/task_newtask")
 int BPF_PROG(stash_new_task, struct task_struct *task, u64 clone_flags)
 {
@@ -53,6 +54,7 @@ int BPF_PROG(stash_new_task, struct task_struct *task, u64 clone_flags)
 	return 0;
 }
 
+// expect: ok
 SEC("tp_btf/sched_process_exit")
 int BPF_PROG(forget_task, struct task_struct *task)
 {

@@ -4,6 +4,7 @@ import { PROGRAM_WRAPPER_BY_NAME } from '../knowledge/macroSyntax';
 import { isDataSection, lookupSection } from '../knowledge/sections';
 import type { FunctionModel } from '../model/documentModel';
 import type { VisibleModel } from '../model/visibleModel';
+import { checkKptrFields } from './fieldChecks';
 import type { Finding, RelatedSite, SkippedFunction } from './findings';
 import { BudgetExceeded, describeObj, Exit, Frame, Interpreter, releaseFor, variableHolding } from './interpreter';
 import { emptyState, Obj, State, UNKNOWN, Value, withObj } from './state';
@@ -20,6 +21,8 @@ export interface OwnershipResult {
   skipped: SkippedFunction[];
   /** Keys of the functions that were analysed as roots. */
   roots: string[];
+  /** For each root, the global functions it calls (directly or through static functions). */
+  globalCalls: Record<string, string[]>;
 }
 
 /** Kernel structs that user code may redeclare (vmlinux-free programs) but that are never program-local. */
@@ -176,6 +179,7 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
   const roots = rootsOf(visible, world);
   const findings = new Map<string, Finding>();
   const skipped: SkippedFunction[] = [];
+  const globalCalls: Record<string, string[]> = {};
   for (const root of roots) {
     if (!root.fn.ir) continue;
     const engine = new Interpreter(world, root, options.stepBudget ?? 200000);
@@ -188,7 +192,13 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
       skipped.push({ fn: root.fn.key, reason: `analysis budget exceeded (${error.message})` });
       continue;
     }
-    for (const [key, finding] of engine.findings) if (!findings.has(key)) findings.set(key, finding);
+    globalCalls[root.fn.key] = [...engine.calledGlobals];
+    for (const [key, finding] of engine.findings) {
+      const known = findings.get(key);
+      if (known) known.roots!.push(root.fn.key);
+      else findings.set(key, { ...finding, roots: [root.fn.key] });
+    }
   }
-  return { findings: [...findings.values()], skipped, roots: roots.map((r) => r.fn.key) };
+  const declarations = checkKptrFields(visible, options.kernel);
+  return { findings: [...declarations, ...findings.values()], skipped, roots: roots.map((r) => r.fn.key), globalCalls };
 }

@@ -2,6 +2,7 @@ import { atLeast, formatVersion, parseKernelVersion } from '../knowledge/kernelV
 import { FIRST_MEMBER, setAllowsProgramType, TYPES_WITH_DESTRUCTOR } from '../knowledge/kfuncSets';
 import { lookupKfunc } from '../knowledge/kfuncTable';
 import { contractAt, KfuncContract, visibleParams } from '../knowledge/kfuncTypes';
+import { refusedAsKptr } from './fieldChecks';
 import { describeObj, Frame, Interpreter, Outcome, releaseFor, variableHolding } from './interpreter';
 import type { Expr, Op, RelSpan } from './ir';
 import { Obj, objOf, State, UNKNOWN, Value, withObj, withVar } from './state';
@@ -14,6 +15,9 @@ const MAP_VALUE_LOOKUPS = new Set(['bpf_map_lookup_elem', 'bpf_map_lookup_percpu
 /** Array maps whose lookups with a constant in-range key cannot fail (kernel/bpf/verifier.c, from 6.14 on). */
 const CONSTANT_KEY_NONNULL_MAPS = new Set(['BPF_MAP_TYPE_ARRAY', 'BPF_MAP_TYPE_PERCPU_ARRAY']);
 const CONSTANT_KEY_NONNULL_SINCE = parseKernelVersion('6.14');
+
+/** Up to 6.18 the verifier keeps a single RCU flag and refuses a second lock (kernel/bpf/verifier.c check_kfunc_call). */
+const RCU_NESTING_SINCE = parseKernelVersion('6.19');
 
 /** Compiler builtins and libbpf macros that read their arguments and never take ownership. */
 const TRANSPARENT = /^(__builtin_|__sync_|__atomic_|BPF_CORE_READ|BPF_PROBE_READ|bpf_core_|barrier|__sink$|likely$|unlikely$|READ_ONCE$|WRITE_ONCE$|bpf_printk$|__bpf_printk$|bpf_ksym_exists$|ARRAY_SIZE$|min$|max$|MEMBER_VPTR$)/;
@@ -49,7 +53,10 @@ export class CallHandler {
     if (fn && !fn.model.isPrototype && (fn.model.isStatic || fn.model.attributes.includes('__hidden'))) {
       return this.engine.inline(frame, state, fn, args, call.span) ?? [this.unknownCall(state, args)];
     }
-    if (fn && !fn.model.isPrototype && !fn.model.section) return [this.globalCall(frame, state, call, args, fn.model.params.map((p) => p.argTags))];
+    if (fn && !fn.model.isPrototype && !fn.model.section) {
+      this.engine.calledGlobals.add(fn.key);
+      return [this.globalCall(frame, state, call, args, fn.model.params.map((p) => p.argTags))];
+    }
     if (TRANSPARENT.test(name) || (name.startsWith('bpf_') && !fn?.model.isKsym)) return [{ state, value: UNKNOWN }];
     return [this.unknownCall(state, args)];
   }
@@ -94,7 +101,12 @@ export class CallHandler {
 
   private rcu(frame: Frame, state: State, call: CallExpr, lock: boolean): Outcome {
     const site = this.engine.site(frame, call.span);
-    if (lock) return { state: { ...state, rcu: state.rcu + 1, rcuSite: state.rcu === 0 ? site : state.rcuSite }, value: UNKNOWN };
+    if (lock) {
+      if (state.rcu > 0 && !atLeast(this.engine.world.kernel, RCU_NESTING_SINCE)) {
+        this.engine.report('kptr-rcu', site, `bpf_rcu_read_lock() inside an RCU section that is already open: kernel ${formatVersion(this.engine.world.kernel)} does not nest them ("nested rcu read lock").`, state.rcuSite ? [{ site: state.rcuSite, message: 'the RCU section opens here' }] : []);
+      }
+      return { state: { ...state, rcu: state.rcu + 1, rcuSite: state.rcu === 0 ? site : state.rcuSite }, value: UNKNOWN };
+    }
     if (state.rcu === 0) {
       this.engine.report('kptr-rcu', site, 'bpf_rcu_read_unlock() without a matching bpf_rcu_read_lock() on this path: the verifier rejects it ("unmatched rcu read unlock").');
       return { state, value: UNKNOWN };
@@ -114,10 +126,11 @@ export class CallHandler {
     const map = mapArg?.k === 'map' ? this.engine.world.map(mapArg.name) : undefined;
     let nullness: Obj['nullness'] = 'maybe';
     if (map && call.callee === 'bpf_map_lookup_elem' && CONSTANT_KEY_NONNULL_MAPS.has(map.attributes.type?.value ?? '') && atLeast(this.engine.world.kernel, CONSTANT_KEY_NONNULL_SINCE)) {
-      // The verifier proves such lookups succeed when the key is a known constant below max_entries.
+      // The verifier proves such lookups succeed when it knows the key on the stack is in range. A
+      // zero-initialised key is always known (stack slots marked zero); other 32-bit constants are
+      // spilled as unknown bytes on the kernels measured, so only key 0 is taken as proof.
       const key = constantKey(state, call.args[1]);
-      const max = Number(map.attributes.max_entries?.value);
-      if (key !== undefined && Number.isFinite(max) && key >= 0 && key < max) nullness = 'nonnull';
+      if (key === 0) nullness = 'nonnull';
     }
     const id = this.engine.objectId(frame, call.span, ':value');
     const obj: Obj = {
@@ -250,6 +263,8 @@ export class CallHandler {
   ): State {
     const site = this.engine.site(frame, span);
     const argNo = `arg${index}`;
+    // `&obj->node` handed to a consuming or releasing kfunc stands for the object itself.
+    if (arg.k === 'field-addr' && arg.base && !arg.tag && (isConsumed || isRelease)) arg = { k: 'obj', id: arg.base, member: arg.field };
     if (arg.k === 'null' || (arg.k === 'int' && arg.value === 0)) {
       if (!nullable && (contract.trustedArgs || isRelease || isConsumed)) {
         this.engine.report('kptr-maybe-null', site, `NULL is passed to ${name}, which needs a valid pointer here: the verifier rejects the call ("NULL pointer passed to trusted ${argNo}").`);
@@ -394,6 +409,9 @@ export class CallHandler {
         this.engine.report('kptr-bad-xchg-target', this.engine.site(frame, call.args[0].span), `\`${fieldName}\` is __kptr_untrusted: bpf_kptr_xchg only works on referenced kptr fields ("kptr isn't referenced kptr"). Mark the field __kptr to store an owned reference in it.`);
       } else if (dst.tag === '__uptr') {
         this.engine.report('kptr-bad-xchg-target', this.engine.site(frame, call.args[0].span), `\`${fieldName}\` is __uptr: user space sets it; bpf_kptr_xchg cannot exchange it.`);
+      } else if (dst.tag && refusedAsKptr(dst.tag, dst.pointee, dst.pointee !== undefined && world.isLocalStruct(dst.pointee), world.kernel)) {
+        const why = refusedAsKptr(dst.tag, dst.pointee, dst.pointee !== undefined && world.isLocalStruct(dst.pointee), world.kernel);
+        this.engine.report('kptr-bad-xchg-target', this.engine.site(frame, call.args[0].span), `\`${fieldName}\` is declared ${dst.tag}, but the kernel does not take it as a kptr (${why}): bpf_kptr_xchg finds no kptr there ("has no valid kptr").`);
       } else if (dst.tag) {
         targetKnown = true;
         pointee = dst.pointee;

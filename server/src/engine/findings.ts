@@ -20,6 +20,8 @@ export interface Finding {
   site: Site;
   related: RelatedSite[];
   fix?: FixHint;
+  /** The programs (or global functions) whose analysis found it; empty for declaration-level findings. */
+  roots?: string[];
 }
 
 /** A function the engine left alone, with the reason (budget, unsupported syntax). */

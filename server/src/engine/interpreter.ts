@@ -54,7 +54,11 @@ const MAX_INLINE_DEPTH = 8;
 export class Interpreter {
   readonly findings = new Map<string, Finding>();
   readonly throwExits: Exit[] = [];
+  /** Global functions this root calls: their own findings also stop this program from loading. */
+  readonly calledGlobals = new Set<string>();
   private steps = 0;
+  /** Counts reports: the verifier stops a path at its first error, and so does the engine. */
+  private reports = 0;
   private readonly calls: CallHandler;
   private readonly inlineMemo = new Map<string, Outcome[]>();
 
@@ -69,6 +73,7 @@ export class Interpreter {
   // ---- reporting -----------------------------------------------------------
 
   report(code: RuleCode, site: Site, message: string, related: RelatedSite[] = [], fix?: FixHint): void {
+    this.reports++;
     const key = `${code}|${site.fn}|${site.span.start}|${site.span.end}`;
     if (!this.findings.has(key)) this.findings.set(key, { code, message, site, related, fix });
   }
@@ -114,12 +119,27 @@ export class Interpreter {
 
       let states = [state];
       for (const op of block.ops) {
-        states = states.flatMap((s) => this.execOp(frame, s, op));
+        states = states.flatMap((s) => this.unlessFailed(() => this.execOp(frame, s, op)));
         if (states.length === 0) break;
       }
-      for (const s of states) this.terminate(frame, s, block.term, pending, exits);
+      for (const s of states) {
+        const before = this.reports;
+        const successors: Array<{ block: number; state: State }> = [];
+        const ends: Exit[] = [];
+        this.terminate(frame, s, block.term, successors, ends);
+        if (this.reports !== before) continue;
+        pending.push(...successors);
+        exits.push(...ends);
+      }
     }
     return exits;
+  }
+
+  /** Runs a step; if it reported an error, the path ends there, as in the verifier. */
+  private unlessFailed(step: () => State[]): State[] {
+    const before = this.reports;
+    const out = step();
+    return this.reports === before ? out : [];
   }
 
   private terminate(frame: Frame, state: State, term: Terminator, pending: Array<{ block: number; state: State }>, exits: Exit[]): void {
@@ -255,7 +275,11 @@ export class Interpreter {
       case 'addr':
         return this.evalAddress(frame, state, expr);
       case 'deref':
-        return this.evalExpr(frame, state, expr.of).map((o) => ({ state: this.checkDeref(frame, o.state, o.value, expr.span), value: UNKNOWN }));
+        return this.evalExpr(frame, state, expr.of).map((o) => {
+          if (o.value.k === 'pointer-to') return { state: o.state, value: o.value.value };
+          if (o.value.k === 'local-addr') return { state: o.state, value: o.state.vars[o.value.name] ?? UNKNOWN };
+          return { state: this.checkDeref(frame, o.state, o.value, expr.span), value: UNKNOWN };
+        });
       case 'index':
         return this.evalAll(frame, state, [expr.base, expr.index]).map((o) => ({ state: this.checkDeref(frame, o.state, o.values[0], expr.span), value: UNKNOWN }));
       case 'cast':
@@ -610,7 +634,8 @@ export class Interpreter {
     const callSite = this.site(frame, callSpan);
     const vars: Record<string, Value> = {};
     callee.ir.params.forEach((param, i) => {
-      vars[param.name] = args[i] ?? UNKNOWN;
+      const arg = args[i] ?? UNKNOWN;
+      vars[param.name] = arg.k === 'local-addr' ? { k: 'pointer-to', value: state.vars[arg.name] ?? UNKNOWN } : arg;
     });
     const entry: State = { ...state, vars };
     const memoKey = `${callee.key}|${frame.via.map((v) => v.span.start).join('>')}|${callSpan.start}|${stateKey(entry)}`;

@@ -65,6 +65,8 @@ export type Value =
   | { k: 'field-addr'; base?: string; struct?: string; field: string; tag?: string; pointee?: string; onStack: boolean }
   /** The address of a local scalar or pointer variable (an out-parameter). */
   | { k: 'local-addr'; name: string }
+  /** A caller's `&local` inside an inlined callee: reading `*p` gives what the caller's variable held. */
+  | { k: 'pointer-to'; value: Value }
   /** A map, as in `&my_map`. */
   | { k: 'map'; name: string }
   | { k: 'type'; struct?: string; text: string }
@@ -136,6 +138,8 @@ function valueKey(value: Value): string {
       return `f:${value.base ?? ''}.${value.field}`;
     case 'local-addr':
       return `l:${value.name}`;
+    case 'pointer-to':
+      return `p:${valueKey(value.value)}`;
     case 'map':
       return `m:${value.name}`;
     case 'type':
@@ -152,6 +156,7 @@ export function collectGarbage(state: State, pinned: ReadonlySet<string>): State
     if (value.k === 'obj') reachable.add(value.id);
     if (value.k === 'int' && value.pred?.kind === 'null') reachable.add(value.pred.id);
     if (value.k === 'field-addr' && value.base) reachable.add(value.base);
+    if (value.k === 'pointer-to' && value.value.k === 'obj') reachable.add(value.value.id);
   }
   let changed = false;
   const objs: Record<string, Obj> = {};

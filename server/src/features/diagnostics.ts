@@ -3,6 +3,7 @@ import { pathToFileURL } from 'url';
 import type { Diagnostic, DiagnosticRelatedInformation } from 'vscode-languageserver-types';
 import type { DocumentAnalysis, OwnershipAnalysis } from '../analyzer';
 import { functionIndex } from '../engine/analyze';
+import { DOCUMENT_SITE } from '../engine/fieldChecks';
 import type { Finding } from '../engine/findings';
 import type { Site } from '../engine/state';
 import type { Span } from '../model/documentModel';
@@ -51,6 +52,7 @@ export function ownershipDiagnostics(analysis: DocumentAnalysis, ownership: Owne
     return headerIndexes.get(file);
   };
   const locate = (site: Site): Location | undefined => {
+    if (site.fn === DOCUMENT_SITE) return { span: site.span };
     const fn = functions.get(site.fn);
     if (!fn) return undefined;
     return { file: fn.file, span: { start: fn.origin + site.span.start, end: fn.origin + site.span.end } };
