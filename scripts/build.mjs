@@ -21,7 +21,9 @@ const common = {
   minify: true,
   keepNames: true,
   logLevel: 'warning',
-  define: { BPF_KPTR_VERSION: JSON.stringify(pkg.version) },
+  define: { BPF_KPTR_VERSION: JSON.stringify(pkg.version), 'import.meta.url': '__bpfKptrModuleUrl' },
+  // ESM dependencies bundled into CommonJS still ask for import.meta.url.
+  banner: { js: "const __bpfKptrModuleUrl = require('url').pathToFileURL(__filename).href;" },
   // Resolved at run time only by unbundled development code; the bundle loads the copies beside it.
   external: ['web-tree-sitter/tree-sitter.wasm', 'tree-sitter-c/tree-sitter-c.wasm'],
   plugins: [
@@ -38,6 +40,7 @@ const common = {
 await Promise.all([
   build({ ...common, entryPoints: [join(root, 'client/src/extension.ts')], outfile: join(dist, 'client.js'), external: ['vscode', ...common.external] }),
   build({ ...common, entryPoints: [join(root, 'server/src/main.ts')], outfile: join(dist, 'server.js') }),
+  build({ ...common, entryPoints: [join(root, 'server/src/cli/main.ts')], outfile: join(dist, 'lint.js') }),
 ]);
 
 copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), join(dist, 'tree-sitter.wasm'));

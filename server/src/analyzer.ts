@@ -1,3 +1,4 @@
+import type { Tree } from 'web-tree-sitter';
 import { CParser, defaultWasmLocation, WasmLocation } from './parsing/cParser';
 import { ParsedSource } from './parsing/parsedSource';
 import { DocumentModel, emptyModel } from './model/documentModel';
@@ -142,6 +143,18 @@ export class Analyzer {
     const headers = skipped ? [] : this.headers.visibleHeaders(file, model, this.includeOptions());
     doc.analysis = { file, version: doc.version, text: doc.text, model, visible: new VisibleModel(model, headers), skipped };
     return doc.analysis;
+  }
+
+  /**
+   * Runs `use` on the current syntax tree of an open document. The tree stays
+   * owned by the analyzer: nothing `use` returns may hold a node.
+   */
+  withTree<T>(file: string, use: (tree: Tree) => T): T | undefined {
+    const doc = this.documents.get(file);
+    if (!doc) return undefined;
+    this.analysisOf(file, doc);
+    const tree = doc.parsed.tree;
+    return tree ? use(tree) : undefined;
   }
 
   /** The text of an open document or of a header read for one. */

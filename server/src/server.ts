@@ -14,6 +14,7 @@ import { TextDocument } from 'vscode-languageserver-textdocument';
 import { Analyzer } from './analyzer';
 import { hoverAt } from './features/hover';
 import { ownershipDiagnostics, packagedRuleHref } from './features/diagnostics';
+import { codeActions } from './features/codeActions';
 import { BpfKptrSettings, DEFAULT_SETTINGS, readSettings } from './settings';
 
 export const SERVER_NAME = 'bpf-kptr-language-server';
@@ -76,6 +77,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
         positionEncoding: 'utf-16',
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         hoverProvider: true,
+        codeActionProvider: { codeActionKinds: ['quickfix'] },
       },
       serverInfo: { name: SERVER_NAME, version: options.version },
     };
@@ -196,6 +198,21 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
         contents: { kind: MarkupKind.Markdown, value: result.markdown },
         range: { start: found.doc.positionAt(result.span.start), end: found.doc.positionAt(result.span.end) },
       };
+    }),
+  );
+
+  connection.onCodeAction(
+    guarded('quick fix', (params: { textDocument: { uri: string }; context?: { diagnostics?: unknown[] } }) => {
+      const found = params?.textDocument?.uri ? analysisFor(params.textDocument.uri) : undefined;
+      const diagnostics = Array.isArray(params?.context?.diagnostics) ? (params.context!.diagnostics as Parameters<typeof codeActions>[0]['diagnostics']) : [];
+      if (!found || !analyzer || diagnostics.length === 0) return [];
+      const key = documentKey(params.textDocument.uri);
+      return codeActions({
+        analysis: found.analysis,
+        withTree: (use) => analyzer.withTree(key, use),
+        uri: params.textDocument.uri,
+        diagnostics: diagnostics.filter((d) => d && typeof d === 'object' && d.range),
+      });
     }),
   );
 

@@ -129,7 +129,11 @@ function initialState(root: RootInfo): State {
   return { ...state, vars };
 }
 
+/** Graph nodes are released through their containing object: no single call to suggest. */
+const GRAPH_NODES = new Set(['bpf_list_node', 'bpf_rb_node']);
+
 function releaseHint(obj: Obj, world: EngineWorld): string | undefined {
+  if (obj.struct && GRAPH_NODES.has(obj.struct)) return undefined;
   if (obj.struct) {
     const byType = releaseFor(obj.struct, world);
     if (byType) return obj.percpu ? 'bpf_percpu_obj_drop' : byType;
@@ -139,7 +143,17 @@ function releaseHint(obj: Obj, world: EngineWorld): string | undefined {
   return partners.find((r) => r.includes('discard')) ?? partners[0];
 }
 
-function checkExit(engine: Interpreter, world: EngineWorld, root: RootInfo, exit: Exit): void {
+/** Whether `variable` may be NULL at an exit on any path reaching it: a release inserted there must then be guarded. */
+function mayBeNullAt(exits: Exit[], site: Exit['site'], variable: string): boolean {
+  return exits.some((e) => {
+    if (e.site.fn !== site.fn || e.site.span.start !== site.span.start) return false;
+    const value = Object.entries(e.state.vars).find(([name]) => name.replace(/#\d+$/, '') === variable)?.[1];
+    if (!value || value.k !== 'obj') return true;
+    return e.state.objs[value.id]?.nullness !== 'nonnull';
+  });
+}
+
+function checkExit(engine: Interpreter, world: EngineWorld, root: RootInfo, exit: Exit, allExits: Exit[]): void {
   const returned = exit.value?.k === 'obj' ? exit.value.id : undefined;
   const path: RelatedSite[] = exit.state.trail.slice(-3).map((step) => ({ site: step.site, message: step.note }));
   for (const obj of Object.values(exit.state.objs)) {
@@ -155,7 +169,7 @@ function checkExit(engine: Interpreter, world: EngineWorld, root: RootInfo, exit
       exit.site,
       `${what} still holds a reference ${where}: the verifier rejects the program ("Unreleased reference"). ${how}`,
       [{ site: obj.site, message: `the reference is acquired here${obj.by ? ` by ${obj.by}` : ''}` }, ...path],
-      variable && release && !exit.site.via ? { kind: 'insert-release', before: exit.site, variable, release, mayBeNull: obj.nullness === 'maybe' } : undefined,
+      variable && release && !exit.site.via ? { kind: 'insert-release', before: exit.site, variable, release, mayBeNull: mayBeNullAt(allExits, exit.site, variable) } : undefined,
     );
   }
   if (exit.state.rcu > 0) {
@@ -185,8 +199,8 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
     const engine = new Interpreter(world, root, options.stepBudget ?? 200000);
     const frame: Frame = { fn: root.fn, via: [], pinned: new Set(), depth: 0 };
     try {
-      const exits = engine.runFunction(frame, initialState(root));
-      for (const exit of [...exits, ...engine.throwExits]) checkExit(engine, world, root, exit);
+      const exits = [...engine.runFunction(frame, initialState(root)), ...engine.throwExits];
+      for (const exit of exits) checkExit(engine, world, root, exit, exits);
     } catch (error) {
       if (!(error instanceof BudgetExceeded)) throw error;
       skipped.push({ fn: root.fn.key, reason: `analysis budget exceeded (${error.message})` });
