@@ -116,7 +116,10 @@ function provisionNode24() {
  * 24. No compile cache: npm and code-server would otherwise leave one under TMPDIR.
  */
 export function node24Env(env = process.env) {
-  return { ...env, PATH: `${dirname(TOOLS.node24)}:${env.PATH ?? ''}`, npm_config_nodedir: TOOLS.node24Home, NODE_DISABLE_COMPILE_CACHE: '1' };
+  // Under `npm test` the outer npm (on Node 20) exports npm_* variables; npm_config_user_agent
+  // among them would tell code-server's install script it runs on Node 20. Start clean.
+  const clean = Object.fromEntries(Object.entries(env).filter(([name]) => !/^npm_/i.test(name)));
+  return { ...clean, PATH: `${dirname(TOOLS.node24)}:${env.PATH ?? ''}`, npm_config_nodedir: TOOLS.node24Home, NODE_DISABLE_COMPILE_CACHE: '1' };
 }
 
 function provisionCodeServer() {
