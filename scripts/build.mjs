@@ -5,6 +5,7 @@ import { copyFileSync, mkdirSync, readFileSync } from 'fs';
 import { createRequire } from 'module';
 import { dirname, join } from 'path';
 import { fileURLToPath } from 'url';
+import { writeGrammar } from './grammar.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
@@ -43,5 +44,6 @@ await Promise.all([
   build({ ...common, entryPoints: [join(root, 'server/src/cli/main.ts')], outfile: join(dist, 'lint.js') }),
 ]);
 
+await writeGrammar();
 copyFileSync(require.resolve('web-tree-sitter/tree-sitter.wasm'), join(dist, 'tree-sitter.wasm'));
 copyFileSync(require.resolve('tree-sitter-c/tree-sitter-c.wasm'), join(dist, 'tree-sitter-c.wasm'));

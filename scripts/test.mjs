@@ -41,9 +41,17 @@ if (wanted('unit')) {
     'out/test/package/**/*.test.js',
     ...mochaExtra,
   ]);
+  run('TextMate grammar tests', node, [
+    join(root, 'node_modules', 'vscode-tmgrammar-test', 'dist', 'unit.js'),
+    '-g', 'node_modules/tm-grammars/grammars/c.json',
+    'test/grammar/*.bpf.c',
+  ]);
 }
 if (wanted('verifier')) {
   run('every fixture through the kernel verifier', node, [join(root, 'scripts', 'verifier', 'run.mjs')]);
+  const snippets = join(root, '.cache', 'snippets');
+  run('expand the snippets', node, [join(root, 'scripts', 'snippets', 'expand.mjs'), snippets]);
+  run('every expanded snippet through the kernel verifier', node, [join(root, 'scripts', 'verifier', 'run.mjs'), snippets]);
   run('verifier harness tests', node, [join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'), '--timeout', '120000', 'test/verifier/*.test.mjs']);
 }
 if (wanted('editors')) run('real editors: VS Code (code-server), Neovim, Emacs', node, [join(root, 'scripts', 'editors', 'run-all.mjs'), '--no-build']);

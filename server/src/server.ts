@@ -15,6 +15,8 @@ import { Analyzer } from './analyzer';
 import { hoverAt } from './features/hover';
 import { ownershipDiagnostics, packagedRuleHref } from './features/diagnostics';
 import { codeActions } from './features/codeActions';
+import { COMPLETION_TRIGGERS, completionsAt } from './features/completion';
+import { SIGNATURE_TRIGGERS, signatureHelpAt } from './features/signatureHelp';
 import { BpfKptrSettings, DEFAULT_SETTINGS, readSettings } from './settings';
 
 export const SERVER_NAME = 'bpf-kptr-language-server';
@@ -78,6 +80,8 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: ['quickfix'] },
+        completionProvider: { triggerCharacters: COMPLETION_TRIGGERS, resolveProvider: false },
+        signatureHelpProvider: { triggerCharacters: SIGNATURE_TRIGGERS, retriggerCharacters: [','] },
       },
       serverInfo: { name: SERVER_NAME, version: options.version },
     };
@@ -198,6 +202,30 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
         contents: { kind: MarkupKind.Markdown, value: result.markdown },
         range: { start: found.doc.positionAt(result.span.start), end: found.doc.positionAt(result.span.end) },
       };
+    }),
+  );
+
+  type PositionParams = { textDocument: { uri: string }; position: { line: number; character: number } };
+
+  connection.onCompletion(
+    guarded('completion', (params: PositionParams) => {
+      const found = params?.textDocument?.uri && params.position ? analysisFor(params.textDocument.uri) : undefined;
+      if (!found) return null;
+      const result = completionsAt(found.analysis, found.doc.offsetAt(params.position), { kernelVersion: settings.kernelVersion });
+      if (!result) return { isIncomplete: false, items: [] };
+      const range = { start: found.doc.positionAt(result.replace.start), end: found.doc.positionAt(result.replace.end) };
+      return {
+        isIncomplete: false,
+        items: result.items.map((item) => ({ ...item, textEdit: { range, newText: item.insertText ?? item.label } })),
+      };
+    }),
+  );
+
+  connection.onSignatureHelp(
+    guarded('signature help', (params: PositionParams) => {
+      const found = params?.textDocument?.uri && params.position ? analysisFor(params.textDocument.uri) : undefined;
+      if (!found) return null;
+      return signatureHelpAt(found.analysis, found.doc.offsetAt(params.position), settings.kernelVersion) ?? null;
     }),
   );
 

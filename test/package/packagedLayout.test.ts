@@ -17,7 +17,7 @@ const ALLOWED = [
   /^extension\/dist\/(client|server)\.js$/,
   /^extension\/dist\/tree-sitter(-c)?\.wasm$/,
   /^extension\/syntaxes\/[\w.-]+\.json$/,
-  /^extension\/snippets\/[\w.-]+\.json$/,
+  /^extension\/snippets\/[\w.-]+\.code-snippets$/,
   /^extension\/docs\/rules\/[\w.-]+\.md$/,
 ];
 

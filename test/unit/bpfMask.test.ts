@@ -55,3 +55,11 @@ describe('BPF macro masking', () => {
     assert.deepStrictEqual(sectionName(plain.args[0]), { name: 'tp_btf/task_newtask', complete: true });
   });
 });
+
+describe('BPF macro masking while typing', () => {
+  it('does not let a half-typed SEC(" swallow the function after it', () => {
+    const text = 'SEC("tp_\nint BPF_PROG(p, struct task_struct *task)\n{\n\treturn 0;\n}\n';
+    const masked = maskBpfMacros(text);
+    assert.ok(masked.text.includes('int BPF_PROG(p, struct task_struct *task)'));
+  });
+});

@@ -56,6 +56,8 @@ export class Interpreter {
   readonly throwExits: Exit[] = [];
   /** Global functions this root calls: their own findings also stop this program from loading. */
   readonly calledGlobals = new Set<string>();
+  /** Sees every state that reaches an operation covering `offset` in function `fn` (for hovers). */
+  probe?: { fn: string; offset: number; collect: (state: State) => void };
   private steps = 0;
   /** Counts reports: the verifier stops a path at its first error, and so does the engine. */
   private reports = 0;
@@ -118,10 +120,14 @@ export class Interpreter {
       if (keys.size > MAX_STATES_PER_BLOCK) throw new BudgetExceeded(`more than ${MAX_STATES_PER_BLOCK} distinct states at one point`);
 
       let states = [state];
+      const probing = this.probe && this.probe.fn === frame.fn.key && frame.via.length === 0 ? this.probe : undefined;
       for (const op of block.ops) {
+        if (probing && op.span.start <= probing.offset && probing.offset <= op.span.end) states.forEach(probing.collect);
         states = states.flatMap((s) => this.unlessFailed(() => this.execOp(frame, s, op)));
         if (states.length === 0) break;
       }
+      const termSpan = 'span' in block.term ? block.term.span : undefined;
+      if (probing && termSpan && termSpan.start <= probing.offset && probing.offset <= termSpan.end) states.forEach(probing.collect);
       for (const s of states) {
         const before = this.reports;
         const successors: Array<{ block: number; state: State }> = [];

@@ -82,7 +82,7 @@ export function maskBpfMacros(text: string): MaskedSource {
 
     const open = i + 1;
     if (tokens[open]?.text !== '(') continue;
-    const close = matchingClose(tokens, open);
+    const close = matchingClose(tokens, open, 4096, entry.syntax !== 'mapField');
     if (close < 0) continue;
     const args = argumentsOf(text, tokens, open, close);
     const end = tokens[close].end;

@@ -156,8 +156,12 @@ export function tokenizeC(text: string): Token[] {
   return tokens;
 }
 
-/** Index of the token closing the bracket opened at `open`, or -1 when it is not closed within `limit` tokens. */
-export function matchingClose(tokens: Token[], open: number, limit = 4096): number {
+/**
+ * Index of the token closing the bracket opened at `open`, or -1 when it is not closed within
+ * `limit` tokens. With `withinStatement`, a `;`, `{` or `}` before the close also gives -1: a
+ * half-typed `SEC("` must not swallow the function that follows it.
+ */
+export function matchingClose(tokens: Token[], open: number, limit = 4096, withinStatement = false): number {
   const opener = tokens[open].text;
   const closer = opener === '(' ? ')' : opener === '[' ? ']' : '}';
   let depth = 0;
@@ -167,6 +171,7 @@ export function matchingClose(tokens: Token[], open: number, limit = 4096): numb
     if (t.kind !== 'punct') continue;
     if (t.text === opener) depth++;
     else if (t.text === closer && --depth === 0) return i;
+    else if (withinStatement && (t.text === ';' || t.text === '{' || t.text === '}')) return -1;
   }
   return -1;
 }
