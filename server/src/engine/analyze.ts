@@ -3,6 +3,7 @@ import type { KernelVersion } from '../knowledge/kernelVersion';
 import { PROGRAM_WRAPPER_BY_NAME } from '../knowledge/macroSyntax';
 import { isDataSection, lookupSection } from '../knowledge/sections';
 import type { FunctionModel } from '../model/documentModel';
+import type { Expr } from './ir';
 import type { VisibleModel } from '../model/visibleModel';
 import { checkKptrFields } from './fieldChecks';
 import type { Finding, RelatedSite, SkippedFunction } from './findings';
@@ -75,9 +76,75 @@ export function worldOf(visible: VisibleModel, kernel: KernelVersion): EngineWor
   };
 }
 
-/** Programs (functions in a program section) and global functions of the document itself. */
+/** Names of the functions a function's body calls. */
+function calleesOf(fn: EngineFunction): string[] {
+  const names: string[] = [];
+  const visit = (expr: Expr | undefined): void => {
+    if (!expr) return;
+    switch (expr.k) {
+      case 'call':
+        if (expr.callee) names.push(expr.callee);
+        expr.args.forEach(visit);
+        return;
+      case 'field':
+        return visit(expr.base);
+      case 'addr':
+      case 'deref':
+      case 'cast':
+      case 'update':
+      case 'unary':
+        return visit(expr.of);
+      case 'index':
+        visit(expr.base);
+        return visit(expr.index);
+      case 'assign':
+        visit(expr.target);
+        return visit(expr.value);
+      case 'binary':
+        visit(expr.left);
+        return visit(expr.right);
+      case 'comma':
+        return expr.exprs.forEach(visit);
+      case 'opaque':
+        return expr.parts.forEach(visit);
+      default:
+        return;
+    }
+  };
+  for (const block of fn.ir?.blocks ?? []) {
+    for (const op of block.ops) visit(op.k === 'eval' ? op.expr : op.k === 'declare' ? op.init : undefined);
+    const term = block.term;
+    visit(term.k === 'branch' ? term.cond : term.k === 'return' ? term.value : term.k === 'switch' ? term.value : undefined);
+  }
+  return names;
+}
+
+/** Global functions the programs of the document reach: libbpf loads only those with a program. */
+function globalsReachedFromPrograms(programs: EngineFunction[], world: EngineWorld): Set<string> {
+  const reached = new Set<string>();
+  const seen = new Set<string>();
+  const pending = [...programs];
+  while (pending.length) {
+    const fn = pending.pop()!;
+    if (seen.has(fn.key)) continue;
+    seen.add(fn.key);
+    for (const name of calleesOf(fn)) {
+      const callee = world.functionByName(name);
+      if (!callee || callee.model.isPrototype) continue;
+      if (!callee.model.isStatic && !callee.model.attributes.includes('__hidden')) reached.add(callee.key);
+      pending.push(callee);
+    }
+  }
+  return reached;
+}
+
+/**
+ * Programs (functions in a program section) and the global functions they call. In a file
+ * without programs (a library linked into others), every global function is checked.
+ */
 export function rootsOf(visible: VisibleModel, world: EngineWorld): RootInfo[] {
   const roots: RootInfo[] = [];
+  const globals: RootInfo[] = [];
   for (const fn of visible.own.functions) {
     if (fn.isPrototype) continue;
     const engineFn = world.functionByKey(functionKey(undefined, fn));
@@ -97,9 +164,11 @@ export function rootsOf(visible: VisibleModel, world: EngineWorld): RootInfo[] {
       continue;
     }
     const global = !fn.isStatic && !fn.attributes.includes('__hidden') && !fn.attributes.includes('__always_inline') && !fn.attributes.includes('inline');
-    if (global) roots.push({ fn: engineFn, kind: 'global-function', sleepable: false, mayReturnReference: false, trustedArguments: false });
+    if (global) globals.push({ fn: engineFn, kind: 'global-function', sleepable: false, mayReturnReference: false, trustedArguments: false });
   }
-  return roots;
+  if (roots.length === 0) return globals;
+  const reached = globalsReachedFromPrograms(roots.map((r) => r.fn), world);
+  return [...roots, ...globals.filter((g) => reached.has(g.fn.key))];
 }
 
 function initialState(root: RootInfo): State {
@@ -153,6 +222,15 @@ function mayBeNullAt(exits: Exit[], site: Exit['site'], variable: string): boole
   });
 }
 
+/** A release inserted before an exit is right only if no path reaching it has already given the object up. */
+function releaseIsSafeAt(exits: Exit[], site: Exit['site'], id: string): boolean {
+  return exits.every((e) => {
+    if (e.site.fn !== site.fn || e.site.span.start !== site.span.start) return true;
+    const obj = e.state.objs[id];
+    return !obj || obj.life === 'live';
+  });
+}
+
 function checkExit(engine: Interpreter, world: EngineWorld, root: RootInfo, exit: Exit, allExits: Exit[]): void {
   const returned = exit.value?.k === 'obj' ? exit.value.id : undefined;
   const path: RelatedSite[] = exit.state.trail.slice(-3).map((step) => ({ site: step.site, message: step.note }));
@@ -169,7 +247,7 @@ function checkExit(engine: Interpreter, world: EngineWorld, root: RootInfo, exit
       exit.site,
       `${what} still holds a reference ${where}: the verifier rejects the program ("Unreleased reference"). ${how}`,
       [{ site: obj.site, message: `the reference is acquired here${obj.by ? ` by ${obj.by}` : ''}` }, ...path],
-      variable && release && !exit.site.via ? { kind: 'insert-release', before: exit.site, variable, release, mayBeNull: mayBeNullAt(allExits, exit.site, variable) } : undefined,
+      variable && release && !exit.site.via && releaseIsSafeAt(allExits, exit.site, obj.id) ? { kind: 'insert-release', before: exit.site, variable, release, mayBeNull: mayBeNullAt(allExits, exit.site, variable) } : undefined,
     );
   }
   if (exit.state.rcu > 0) {

@@ -31,7 +31,6 @@ export class BodyLowering {
   }
 
   private build(fn: FunctionModel, body: Node, macros: MaskedMacro[]): Lowered {
-    if (body.hasError) return { reason: 'the function has syntax errors' };
     const ir = lowerFunction({
       body,
       origin: fn.span.start,

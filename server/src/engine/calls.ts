@@ -43,22 +43,36 @@ export class CallHandler {
 
   private apply(frame: Frame, state: State, call: CallExpr, args: Value[], discarded: boolean): Outcome[] {
     const name = call.callee;
+    if (name === 'bpf_ksym_exists') return [{ state, value: this.ksymExists(call) }];
+    const fn = name ? this.engine.world.functionByName(name) : undefined;
+    const inlined = fn && !fn.model.isPrototype && (fn.model.isStatic || fn.model.attributes.includes('__hidden'));
+    // Static functions are inlined by clang too; any other call may write memory, so kptr fields are read again after it.
+    if (!inlined) state = this.engine.forgetLoads(state);
     if (name === undefined) return [this.unknownCall(state, args)];
     if (name === 'bpf_kptr_xchg') return [this.kptrXchg(frame, state, call, args, discarded)];
     if (name === 'bpf_rcu_read_lock' || name === 'bpf_rcu_read_unlock') return [this.rcu(frame, state, call, name === 'bpf_rcu_read_lock')];
     if (MAP_VALUE_LOOKUPS.has(name)) return [this.mapLookup(frame, state, call, args)];
     const entry = lookupKfunc(name);
     if (entry) return [this.kfunc(frame, state, call, args, contractAt(entry, this.engine.world.kernel))];
-    const fn = this.engine.world.functionByName(name);
-    if (fn && !fn.model.isPrototype && (fn.model.isStatic || fn.model.attributes.includes('__hidden'))) {
-      return this.engine.inline(frame, state, fn, args, call.span) ?? [this.unknownCall(state, args)];
-    }
+    if (fn && inlined) return this.engine.inline(frame, state, fn, args, call.span) ?? [this.unknownCall(state, args)];
     if (fn && !fn.model.isPrototype && !fn.model.section) {
       this.engine.calledGlobals.add(fn.key);
       return [this.globalCall(frame, state, call, args, fn.model.params.map((p) => p.argTags))];
     }
+    if (name === 'bpf_spin_unlock') return [{ state: this.endNonOwning(frame, state, call.span), value: UNKNOWN }];
     if (TRANSPARENT.test(name) || (name.startsWith('bpf_') && !fn?.model.isKsym)) return [{ state, value: UNKNOWN }];
     return [this.unknownCall(state, args)];
+  }
+
+  /**
+   * bpf_ksym_exists(kfunc) is a constant once libbpf has resolved the weak symbol: known for the
+   * kfuncs of the knowledge base on the configured kernel, so the dead branch is never walked.
+   */
+  private ksymExists(call: CallExpr): Value {
+    const arg = call.args[0];
+    const entry = arg?.k === 'global' ? lookupKfunc(arg.name) : undefined;
+    if (!entry) return { k: 'int' };
+    return { k: 'int', value: contractAt(entry, this.engine.world.kernel).available ? 1 : 0 };
   }
 
   /** A call the engine cannot see into: any reference it receives stops being tracked, out-parameters are forgotten. */
@@ -75,6 +89,17 @@ export class CallHandler {
   /** A stack struct handed to unknown code may have had references stored into it; stop tracking what is stored there. */
   private escapeFieldsOf(state: State): State {
     return state;
+  }
+
+  /** bpf_spin_unlock ends every non-owning pointer into a collection: using one afterwards is refused. */
+  private endNonOwning(frame: Frame, state: State, span: RelSpan): State {
+    let next = state;
+    for (const obj of Object.values(state.objs)) {
+      if (obj.trust === 'non-owning' && obj.life === 'live' && obj.releasedBy) {
+        next = withObj(next, { ...obj, life: 'released', releasedBy: 'bpf_spin_unlock', releasedAt: this.engine.site(frame, span) });
+      }
+    }
+    return next;
   }
 
   /** Global functions are verified on their own: they borrow what they are given and can never take it. */
@@ -296,7 +321,8 @@ export class CallHandler {
     const current = state.objs[obj.id];
     if (isRelease) return this.release(frame, state, call, name, expected, current, arg, site);
     if (isConsumed) {
-      if (current.trust === 'owned') return withObj(state, { ...current, life: 'moved', releasedAt: this.engine.site(frame, call.span), releasedBy: name });
+      // The collection owns it now; until bpf_spin_unlock the program keeps a non-owning pointer to it.
+      if (current.trust === 'owned') return withObj(state, { ...current, trust: 'non-owning', releasedAt: this.engine.site(frame, call.span), releasedBy: name });
       return state;
     }
     if (contract.trustedArgs && current.trust === 'untrusted') {

@@ -42,6 +42,8 @@ export interface Frame {
 export class BudgetExceeded extends Error {}
 
 const MAX_STATES_PER_BLOCK = 48;
+/** Past MAX_STATES_PER_BLOCK, states are widened (scalars and decided conditions forgotten) up to this many. */
+const MAX_WIDENED_STATES_PER_BLOCK = 160;
 const WIDEN_AFTER_VISITS = 4;
 const MAX_INLINE_DEPTH = 8;
 
@@ -112,12 +114,14 @@ export class Interpreter {
         visits.set(id, count);
         if (count > WIDEN_AFTER_VISITS) state = widen(state);
       }
-      const key = stateKey(state);
       let keys = seen.get(id);
       if (!keys) seen.set(id, (keys = new Set()));
+      // Too many paths meet here: forget scalars and decided conditions so equivalent ones merge.
+      if (keys.size >= MAX_STATES_PER_BLOCK) state = widen(state);
+      const key = stateKey(state);
       if (keys.has(key)) continue;
       keys.add(key);
-      if (keys.size > MAX_STATES_PER_BLOCK) throw new BudgetExceeded(`more than ${MAX_STATES_PER_BLOCK} distinct states at one point`);
+      if (keys.size > MAX_WIDENED_STATES_PER_BLOCK) throw new BudgetExceeded(`more than ${MAX_WIDENED_STATES_PER_BLOCK} distinct states at one point`);
 
       let states = [state];
       const probing = this.probe && this.probe.fn === frame.fn.key && frame.via.length === 0 ? this.probe : undefined;
@@ -228,6 +232,15 @@ export class Interpreter {
       }
       case 'havoc':
         return [this.forget(withVar(state, op.name, UNKNOWN), op.name)];
+      case 'opaque': {
+        // Code the parser could not read: whatever it touches is no longer followed.
+        let next = this.forgetLoads({ ...state, facts: {} });
+        for (const name of op.names) {
+          next = this.escapeOwned(next, next.vars[name] ?? UNKNOWN);
+          next = withVar(next, name, UNKNOWN);
+        }
+        return [next];
+      }
       case 'cleanup':
         return this.calls.cleanup(frame, state, op);
     }
@@ -286,8 +299,14 @@ export class Interpreter {
           if (o.value.k === 'local-addr') return { state: o.state, value: o.state.vars[o.value.name] ?? UNKNOWN };
           return { state: this.checkDeref(frame, o.state, o.value, expr.span), value: UNKNOWN };
         });
-      case 'index':
+      case 'index': {
+        const element = this.kptrArrayOf(expr.base);
+        if (element) {
+          // An element of an array of kptrs loads like a kptr field (arrays of kptrs in globals and map values).
+          return this.evalExpr(frame, state, expr.index).map((o) => this.kptrLoad(frame, o.state, element.tag, element.pointee, element.name, expr.span));
+        }
         return this.evalAll(frame, state, [expr.base, expr.index]).map((o) => ({ state: this.checkDeref(frame, o.state, o.values[0], expr.span), value: UNKNOWN }));
+      }
       case 'cast':
         return this.evalExpr(frame, state, expr.of).map((o) => {
           const obj = objOf(o.state, o.value);
@@ -335,8 +354,8 @@ export class Interpreter {
 
   private readGlobal(frame: Frame, state: State, expr: Extract<Expr, { k: 'global' }>): Outcome {
     const global = this.world.global(expr.name);
-    if (global?.tag && global.type.pointerDepth === 1) {
-      return this.kptrLoad(frame, state, global.tag.name, global.type.struct, `${expr.name}`, expr.span);
+    if (global?.tag && global.type.pointerDepth === 1 && global.type.arrayLength === undefined) {
+      return this.kptrLoad(frame, state, global.tag.name, global.type.struct, `${expr.name}`, expr.span, `global:${expr.name}`);
     }
     if (this.world.map(expr.name)) return { state, value: { k: 'map', name: expr.name } };
     return { state, value: UNKNOWN };
@@ -358,7 +377,9 @@ export class Interpreter {
     return { state: withObj(state, obj), value: { k: 'obj', id } };
   }
 
-  kptrLoad(frame: Frame, state: State, tag: string, pointee: string | undefined, field: string, span: RelSpan): Outcome {
+  kptrLoad(frame: Frame, state: State, tag: string, pointee: string | undefined, field: string, span: RelSpan, cacheKey?: string): Outcome {
+    const cached = cacheKey ? state.loads[cacheKey] : undefined;
+    if (cached && state.objs[cached]) return { state, value: { k: 'obj', id: cached } };
     const id = this.objectId(frame, span, ':load');
     let trust: Obj['trust'] = 'untrusted';
     let untrustedBecause: Obj['untrustedBecause'] = 'untrusted-kptr';
@@ -389,7 +410,8 @@ export class Interpreter {
       field,
       untrustedBecause,
     };
-    return { state: withObj(state, obj), value: { k: 'obj', id } };
+    const next = withObj(state, obj);
+    return { state: cacheKey ? { ...next, loads: { ...next.loads, [cacheKey]: id } } : next, value: { k: 'obj', id } };
   }
 
   private readField(frame: Frame, state: State, base: Value, expr: Extract<Expr, { k: 'field' }>): Outcome {
@@ -398,8 +420,8 @@ export class Interpreter {
     if (!obj) return { state: checked, value: UNKNOWN };
     const container = obj.valueStruct ?? obj.struct;
     const field = this.world.field(container, expr.field);
-    if (field?.tag && field.type.pointerDepth === 1 && !field.type.arrayLength) {
-      return this.kptrLoad(frame, checked, field.tag.name, field.type.struct, `${container}.${expr.field}`, expr.span);
+    if (field?.tag && field.type.pointerDepth === 1 && field.type.arrayLength === undefined) {
+      return this.kptrLoad(frame, checked, field.tag.name, field.type.struct, `${container}.${expr.field}`, expr.span, `${obj.id}.${expr.field}`);
     }
     if (field && field.type.pointerDepth === 0 && field.type.struct) {
       // An embedded struct (`v.inner.mask`): same memory, another layout.
@@ -435,17 +457,14 @@ export class Interpreter {
 
   /** Reports a dereference of a pointer that may be NULL, is NULL, or was released. */
   checkDeref(frame: Frame, state: State, value: Value, span: RelSpan): State {
-    if (value.k === 'null') {
-      this.report('kptr-maybe-null', this.site(frame, span), 'This dereferences NULL: the verifier rejects the load or store ("invalid mem access"). Check the pointer first.');
-      return state;
-    }
+    // A literal NULL is not followed: arena pointers may be NULL and still be dereferenced.
     const obj = objOf(state, value);
     if (!obj || obj.life === 'escaped' || obj.trust === 'unknown' || obj.trust === 'stack') return state;
     if (obj.life === 'released' || obj.life === 'moved') {
       this.reportUseAfterRelease(frame, obj, span, 'is dereferenced');
       return state;
     }
-    if (obj.nullness !== 'nonnull' && obj.trust !== 'untrusted') {
+    if (obj.nullness !== 'nonnull' && obj.trust !== 'untrusted' && obj.trust !== 'non-owning') {
       const what = describeObj(obj);
       this.report(
         'kptr-maybe-null',
@@ -467,6 +486,15 @@ export class Interpreter {
   }
 
   reportUseAfterRelease(frame: Frame, obj: Obj, span: RelSpan, what: string): void {
+    if (obj.releasedBy === 'bpf_spin_unlock') {
+      this.report(
+        'kptr-use-after-release',
+        this.site(frame, span),
+        `${describeObj(obj)} ${what} after bpf_spin_unlock: it went into a collection, and the non-owning pointer the program kept is invalid once the lock is dropped. Use it before the unlock, or take a reference with bpf_refcount_acquire.`,
+        obj.releasedAt ? [{ site: obj.releasedAt, message: 'the lock is dropped here' }] : [],
+      );
+      return;
+    }
     const verb = obj.life === 'moved' ? 'was moved away' : 'was released';
     this.report(
       'kptr-use-after-release',
@@ -476,8 +504,29 @@ export class Interpreter {
     );
   }
 
+  /**
+   * When `expr` indexes an array of kptrs (a global) down to one element (`masks[i]`,
+   * `grid[i][j]` for a two-dimensional one), that element's tag and pointee.
+   */
+  private kptrArrayOf(expr: Expr, depth = 1): { tag: string; pointee?: string; name: string } | undefined {
+    if (expr.k === 'index') return this.kptrArrayOf(expr.base, depth + 1);
+    if (expr.k !== 'global') return undefined;
+    const global = this.world.global(expr.name);
+    if (!global?.tag || global.type.arrayLength === undefined || (global.type.arrayDims ?? 1) !== depth) return undefined;
+    return { tag: global.tag.name, pointee: global.type.struct, name: expr.name };
+  }
+
   private evalAddress(frame: Frame, state: State, expr: Extract<Expr, { k: 'addr' }>): Outcome[] {
     const of = expr.of;
+    if (of.k === 'index') {
+      const element = this.kptrArrayOf(of.base);
+      if (element) {
+        return this.evalExpr(frame, state, of.index).map((o) => ({
+          state: o.state,
+          value: { k: 'field-addr', field: element.name, tag: element.tag, pointee: element.pointee, onStack: false },
+        }));
+      }
+    }
     if (of.k === 'field') {
       return this.evalExpr(frame, state, of.base).map((o) => {
         let base = o.value;
@@ -543,7 +592,8 @@ export class Interpreter {
             const obj = objOf(next, base);
             const container = obj ? obj.valueStruct ?? obj.struct : undefined;
             const field = this.world.field(container, target.field);
-            if (field?.tag && (field.tag.name === '__kptr' || field.tag.name === '__percpu_kptr' || field.tag.name === '__kptr_ref')) {
+            const inKernelMemory = obj !== undefined && (obj.trust === 'map-value' || obj.trust === 'owned' || obj.trust === 'rcu' || obj.trust === 'non-owning');
+            if (inKernelMemory && field?.tag && (field.tag.name === '__kptr' || field.tag.name === '__percpu_kptr' || field.tag.name === '__kptr_ref')) {
               this.reportDirectStore(frame, next, expr, field.tag.name, `${describeBase(target)}->${target.field}`, value, field.type.struct);
               return { state: next, value };
             }
@@ -578,7 +628,17 @@ export class Interpreter {
       if (text.includes(`.${field}`) || text.includes(`>${field}`) || text === field) changed = true;
       else facts[text] = v;
     }
-    return changed ? { ...state, facts } : state;
+    const loads: Record<string, string> = {};
+    for (const [key, id] of Object.entries(state.loads)) {
+      if (key.endsWith(`.${field}`) || key === `global:${field}`) changed = true;
+      else loads[key] = id;
+    }
+    return changed ? { ...state, facts, loads } : state;
+  }
+
+  /** A call into code clang cannot see may change memory: later reads load again. */
+  forgetLoads(state: State): State {
+    return Object.keys(state.loads).length === 0 ? state : { ...state, loads: {} };
   }
 
   private reportDirectStore(frame: Frame, state: State, expr: Extract<Expr, { k: 'assign' }>, tag: string, target: string, value: Value, pointee?: string): void {

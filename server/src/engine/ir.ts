@@ -44,6 +44,8 @@ export type Op =
   | { k: 'declare'; name: string; display: string; type: TypeRef; init?: Expr; span: RelSpan; isArrayOrStruct: boolean }
   /** A loop macro (bpf_for...) sets its variable each iteration to something we cannot know. */
   | { k: 'havoc'; name: string; span: RelSpan }
+  /** A statement the parser could not read: the locals it names are forgotten. */
+  | { k: 'opaque'; names: string[]; span: RelSpan }
   /** Leaving the scope of a variable with a cleanup attribute. */
   | { k: 'cleanup'; name: string; display: string; fn: string; viaFreeMacro: boolean; span: RelSpan };
 

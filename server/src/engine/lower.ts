@@ -402,7 +402,44 @@ export function lowerFunction(input: LowerInput): FunctionIR {
     jumps.pop();
   };
 
+  /** The locals a piece of unreadable code mentions. */
+  const localsNamedIn = (node: Node): string[] => {
+    const names = new Set<string>();
+    for (const word of node.text.match(/[A-Za-z_]\w*/g) ?? []) {
+      const local = resolve(word);
+      if (local) names.add(local);
+    }
+    return [...names];
+  };
+
+  /** `#if`/`#ifdef` arms inside a body: either arm may be the one compiled, so each is a path. */
+  const lowerPreprocessorArms = (node: Node): void => {
+    const arms: Node[][] = [];
+    let endsWithElse = false;
+    for (let current: Node | null = node; current; ) {
+      const alternative: Node | null = current.type === 'preproc_else' ? null : current.childForFieldName('alternative');
+      const skip = new Set([current.childForFieldName('condition')?.id, current.childForFieldName('name')?.id, alternative?.id]);
+      arms.push(current.namedChildren.filter((c): c is Node => c !== null && !skip.has(c.id)));
+      endsWithElse = current.type === 'preproc_else';
+      current = alternative;
+    }
+    if (!endsWithElse) arms.push([]);
+    const join = newBlock();
+    const targets = arms.map(() => newBlock());
+    finish({ k: 'either', targets });
+    arms.forEach((statements, i) => {
+      startBlock(targets[i]);
+      for (const statement of statements) lowerStatement(statement);
+      if (open) jumpTo(join);
+    });
+    startBlock(join);
+  };
+
   const lowerStatement = (node: Node): void => {
+    if (node.hasError && node.type !== 'compound_statement' && !PREPROCESSOR_ARMS.has(node.type)) {
+      emit({ k: 'opaque', names: localsNamedIn(node), span: rel(node) });
+      return;
+    }
     switch (node.type) {
       case 'compound_statement': {
         scopes.push({ id: node.startIndex, names: new Map(), cleanups: [] });
@@ -591,12 +628,7 @@ export function lowerFunction(input: LowerInput): FunctionIR {
         return;
       case 'preproc_if':
       case 'preproc_ifdef':
-      case 'preproc_else':
-      case 'preproc_elif': {
-        // Both arms of a conditional block are seen; the engine cannot know which one the compiler keeps.
-        unsupported.push(rel(node));
-        return;
-      }
+        return lowerPreprocessorArms(node);
       default:
         if (LOOP_STATEMENTS.has(node.type)) return;
         unsupported.push(rel(node));
@@ -611,3 +643,4 @@ export function lowerFunction(input: LowerInput): FunctionIR {
 }
 
 const NO_RETURN = new Set(['bpf_throw', '__builtin_unreachable', '__builtin_trap']);
+const PREPROCESSOR_ARMS = new Set(['preproc_if', 'preproc_ifdef']);

@@ -86,6 +86,11 @@ export interface State {
   rcuSite?: Site;
   /** Outcomes of side-effect-free conditions already decided on this path, keyed by their text. */
   facts: Readonly<Record<string, boolean>>;
+  /**
+   * kptr fields already loaded since the last call: clang reuses the loaded register instead
+   * of reading the field again, so the verifier sees one value. Keyed by base object and field.
+   */
+  loads: Readonly<Record<string, string>>;
   /** Branches taken on this path (for explanations; not part of the state's identity). */
   trail: readonly BranchStep[];
 }
@@ -93,7 +98,7 @@ export interface State {
 export const UNKNOWN: Value = { k: 'unknown' };
 
 export function emptyState(): State {
-  return { vars: {}, objs: {}, rcu: 0, facts: {}, trail: [] };
+  return { vars: {}, objs: {}, rcu: 0, facts: {}, loads: {}, trail: [] };
 }
 
 export function withVar(state: State, name: string, value: Value): State {
@@ -125,7 +130,11 @@ export function stateKey(state: State): string {
     .sort()
     .map((k) => `${k}=${state.facts[k] ? 1 : 0}`)
     .join(',');
-  return `${vars}|${objs}|${state.rcu}|${facts}`;
+  const loads = Object.keys(state.loads)
+    .sort()
+    .map((k) => `${k}=${state.loads[k]}`)
+    .join(',');
+  return `${vars}|${objs}|${state.rcu}|${facts}|${loads}`;
 }
 
 function valueKey(value: Value): string {
@@ -152,6 +161,7 @@ function valueKey(value: Value): string {
 /** Drops objects nothing refers to any more, unless they still hold a reference (a leak needs them). */
 export function collectGarbage(state: State, pinned: ReadonlySet<string>): State {
   const reachable = new Set<string>(pinned);
+  for (const id of Object.values(state.loads)) reachable.add(id);
   for (const value of Object.values(state.vars)) {
     if (value.k === 'obj') reachable.add(value.id);
     if (value.k === 'int' && value.pred?.kind === 'null') reachable.add(value.pred.id);

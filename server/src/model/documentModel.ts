@@ -21,6 +21,8 @@ export interface TypeShape {
   pointerDepth: number;
   isConst: boolean;
   arrayLength?: string;
+  /** How many array dimensions the declarator has (`m[2][3]`: 2). */
+  arrayDims?: number;
 }
 
 export interface FieldModel {

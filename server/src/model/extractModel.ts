@@ -53,6 +53,7 @@ interface DeclaratorInfo {
   nameNode?: Node;
   pointerDepth: number;
   arrayLength?: string;
+  arrayDims?: number;
   functionDeclarator?: Node;
   /** A pointer to a function: not a data pointer even if stars were written. */
   isFunctionPointer: boolean;
@@ -78,6 +79,7 @@ function unwrapDeclarator(node: Node | null): DeclaratorInfo {
       case 'array_declarator':
       case 'abstract_array_declarator':
         info.arrayLength = current.childForFieldName('size')?.text ?? '';
+        info.arrayDims = (info.arrayDims ?? 0) + 1;
         current = current.childForFieldName('declarator');
         break;
       case 'function_declarator':
@@ -122,7 +124,7 @@ function typeShape(typeNode: Node | null, declarator: DeclaratorInfo, owner: Nod
   }
   if (declarator.isFunctionPointer || declarator.functionDeclarator) struct = undefined;
   const text = `${isConst ? 'const ' : ''}${base}${depth > 0 ? ' ' + '*'.repeat(depth) : ''}`;
-  return { text, struct, pointerDepth: depth, isConst, arrayLength: declarator.arrayLength };
+  return { text, struct, pointerDepth: depth, isConst, arrayLength: declarator.arrayLength, arrayDims: declarator.arrayDims };
 }
 
 function tagIn(macros: MaskedMacro[]): { name: KptrTag; span: Span } | undefined {
