@@ -6,7 +6,7 @@ import { extractModel } from './model/extractModel';
 import { HeaderModels, IncludeOptions } from './model/includes';
 import { VisibleModel } from './model/visibleModel';
 import { BodyLowering } from './engine/bodies';
-import { analyzeOwnership, OwnershipResult } from './engine/analyze';
+import { analyzeOwnership, OwnershipResult, RootResult } from './engine/analyze';
 import type { KernelVersion } from './knowledge/kernelVersion';
 
 /** Files larger than this are not analysed; the limit is documented in the README. */
@@ -44,9 +44,13 @@ export interface OwnershipAnalysis extends OwnershipResult {
 interface OpenDocument {
   version: number;
   text: string;
+  /** Include paths from the document's project (.bpf-kptr.json); undefined: the analyzer's. */
+  includePaths?: string[];
   parsed: ParsedSource;
   analysis?: DocumentAnalysis;
   ownership?: OwnershipAnalysis;
+  /** Per-program results kept across edits: only programs whose code changed are analysed again. */
+  programResults: Map<string, RootResult>;
 }
 
 /**
@@ -86,14 +90,16 @@ export class Analyzer {
   }
 
   /** Opens or updates a document; `file` is a path (for include resolution) or any unique key. */
-  update(file: string, text: string, version = 0): DocumentAnalysis {
+  update(file: string, text: string, version = 0, includePaths?: string[]): DocumentAnalysis {
     let doc = this.documents.get(file);
     if (!doc) {
-      doc = { version, text, parsed: new ParsedSource(this.parser) };
+      doc = { version, text, parsed: new ParsedSource(this.parser), programResults: new Map() };
       this.documents.set(file, doc);
     }
+    if (doc.analysis && doc.version === version && doc.text === text && JSON.stringify(doc.includePaths) === JSON.stringify(includePaths)) return doc.analysis;
     doc.version = version;
     doc.text = text;
+    doc.includePaths = includePaths;
     doc.analysis = undefined;
     doc.ownership = undefined;
     return this.analysisOf(file, doc);
@@ -119,8 +125,8 @@ export class Analyzer {
     for (const file of this.openFiles()) this.close(file);
   }
 
-  private includeOptions(): IncludeOptions {
-    return { includePaths: this.settings.includePaths, maxFileChars: this.settings.maxFileChars, maxDepth: 16 };
+  private includeOptions(doc?: OpenDocument): IncludeOptions {
+    return { includePaths: doc?.includePaths ?? this.settings.includePaths, maxFileChars: this.settings.maxFileChars, maxDepth: 16 };
   }
 
   private analysisOf(file: string, doc: OpenDocument): DocumentAnalysis {
@@ -140,7 +146,7 @@ export class Analyzer {
         skipped = 'parse-timeout';
       }
     }
-    const headers = skipped ? [] : this.headers.visibleHeaders(file, model, this.includeOptions());
+    const headers = skipped ? [] : this.headers.visibleHeaders(file, model, this.includeOptions(doc));
     doc.analysis = { file, version: doc.version, text: doc.text, model, visible: new VisibleModel(model, headers), skipped };
     return doc.analysis;
   }
@@ -170,7 +176,7 @@ export class Analyzer {
     const cached = doc.ownership;
     if (cached && cached.kernel.major === kernel.major && cached.kernel.minor === kernel.minor) return cached;
     const started = performance.now();
-    const result = analyzeOwnership(analysis.visible, { kernel });
+    const result = analyzeOwnership(analysis.visible, { kernel, cache: doc.programResults });
     doc.ownership = { ...result, kernel, elapsedMs: performance.now() - started };
     return doc.ownership;
   }

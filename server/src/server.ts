@@ -18,6 +18,7 @@ import { codeActions } from './features/codeActions';
 import { COMPLETION_TRIGGERS, completionsAt } from './features/completion';
 import { SIGNATURE_TRIGGERS, signatureHelpAt } from './features/signatureHelp';
 import { BpfKptrSettings, DEFAULT_SETTINGS, readSettings } from './settings';
+import { findProjectConfig } from './config/projectConfig';
 
 export const SERVER_NAME = 'bpf-kptr-language-server';
 
@@ -60,11 +61,38 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     else void connection.window.showWarningMessage(message);
   };
 
+  let editorRaw: unknown;
   const applySettings = (raw: unknown) => {
+    editorRaw = raw;
+    projectSettings.clear();
     const result = readSettings(raw);
     settings = result.settings;
     for (const problem of result.problems) reportOnce(problem);
     analyzer?.configure({ includePaths: settings.includePaths, maxFileChars: settings.maxFileChars });
+  };
+
+  /**
+   * The settings for one document: the editor's, with the project's .bpf-kptr.json (the one the
+   * CLI reads too) taking precedence when there is one above the file.
+   */
+  const projectSettings = new Map<string, { checked: number; settings: BpfKptrSettings }>();
+  const settingsFor = (uri: string): BpfKptrSettings => {
+    const file = documentKey(uri);
+    if (!path.isAbsolute(file)) return settings;
+    const dir = path.dirname(file);
+    const cached = projectSettings.get(dir);
+    if (cached && Date.now() - cached.checked < 2000) return cached.settings;
+    const config = findProjectConfig(dir);
+    let result = settings;
+    if (config?.error) reportOnce(`bpf-kptr: ${config.error}`);
+    else if (config) {
+      const editor = editorRaw && typeof editorRaw === 'object' && !Array.isArray(editorRaw) ? (editorRaw as Record<string, unknown>) : {};
+      const merged = readSettings({ ...editor, ...(config.raw as Record<string, unknown>) });
+      for (const problem of merged.problems) reportOnce(`${config.file}: ${problem}`);
+      result = merged.settings;
+    }
+    projectSettings.set(dir, { checked: Date.now(), settings: result });
+    return result;
   };
 
   connection.onInitialize((params): InitializeResult | ResponseError<{ retry: boolean }> => {
@@ -109,7 +137,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
 
   const analyze = (doc: TextDocument) => {
     if (!analyzer) return undefined;
-    const analysis = analyzer.update(documentKey(doc.uri), doc.getText(), doc.version);
+    const analysis = analyzer.update(documentKey(doc.uri), doc.getText(), doc.version, settingsFor(doc.uri).includePaths);
     if (analysis.skipped === 'too-large') {
       reportOnce(
         `bpf-kptr: ${path.basename(documentKey(doc.uri))} has ${doc.getText().length} characters, more than bpfKptr.maxFileSize (${settings.maxFileChars}); it is not analysed.`,
@@ -128,11 +156,12 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     const doc = documents.get(uri);
     if (!doc || !analyzer) return;
     const analysis = analyze(doc)!;
-    const ownership = analyzer.ownership(documentKey(uri), settings.kernelVersion);
+    const docSettings = settingsFor(uri);
+    const ownership = analyzer.ownership(documentKey(uri), docSettings.kernelVersion);
     if (!ownership) return;
     const diagnostics = ownershipDiagnostics(analysis, ownership, {
-      severities: settings.severities,
-      disabled: settings.disabled,
+      severities: docSettings.severities,
+      disabled: docSettings.disabled,
       uriOf: (file) => uriOfFile(file, uri),
       textOf: (file) => analyzer.textOf(file),
       ruleHref,
@@ -178,7 +207,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     const key = documentKey(uri);
     const current = analyzer.get(key);
     if (current && current.version === doc.version) return { doc, analysis: current };
-    return { doc, analysis: analyzer.update(key, doc.getText(), doc.version) };
+    return { doc, analysis: analyzer.update(key, doc.getText(), doc.version, settingsFor(uri).includePaths) };
   };
 
   const guarded = <P, R>(what: string, handler: (params: P) => R) => (params: P): R | ResponseError<void> => {
@@ -196,7 +225,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
       const found = params?.textDocument?.uri ? analysisFor(params.textDocument.uri) : undefined;
       if (!found || !params.position) return null;
       const offset = found.doc.offsetAt(params.position);
-      const result = hoverAt(found.analysis, offset, { kernelVersion: settings.kernelVersion });
+      const result = hoverAt(found.analysis, offset, { kernelVersion: settingsFor(params.textDocument.uri).kernelVersion });
       if (!result) return null;
       return {
         contents: { kind: MarkupKind.Markdown, value: result.markdown },
@@ -211,7 +240,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     guarded('completion', (params: PositionParams) => {
       const found = params?.textDocument?.uri && params.position ? analysisFor(params.textDocument.uri) : undefined;
       if (!found) return null;
-      const result = completionsAt(found.analysis, found.doc.offsetAt(params.position), { kernelVersion: settings.kernelVersion });
+      const result = completionsAt(found.analysis, found.doc.offsetAt(params.position), { kernelVersion: settingsFor(params.textDocument.uri).kernelVersion });
       if (!result) return { isIncomplete: false, items: [] };
       const range = { start: found.doc.positionAt(result.replace.start), end: found.doc.positionAt(result.replace.end) };
       return {
@@ -225,7 +254,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     guarded('signature help', (params: PositionParams) => {
       const found = params?.textDocument?.uri && params.position ? analysisFor(params.textDocument.uri) : undefined;
       if (!found) return null;
-      return signatureHelpAt(found.analysis, found.doc.offsetAt(params.position), settings.kernelVersion) ?? null;
+      return signatureHelpAt(found.analysis, found.doc.offsetAt(params.position), settingsFor(params.textDocument.uri).kernelVersion) ?? null;
     }),
   );
 

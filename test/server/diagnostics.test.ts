@@ -1,5 +1,6 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import { CodeAction, Diagnostic } from 'vscode-languageserver-protocol';
 import { EXAMPLES } from '../helpers';
@@ -68,6 +69,24 @@ describe('ownership diagnostics and quick fixes over the protocol', function () 
     const diagnostics = await client.waitForDiagnostics(uri);
     assert.deepStrictEqual(diagnostics.map((d) => [d.code, d.range.start.line]), [['unused-suppression', 7]]);
     await client.close(uri);
+  });
+
+  it('applies the project\'s .bpf-kptr.json, the file the CLI reads too', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bpf-kptr-project-'));
+    try {
+      fs.writeFileSync(path.join(dir, '.bpf-kptr.json'), JSON.stringify({ diagnostics: { disable: ['kptr-leak'], severity: { 'kptr-maybe-null': 'warning' } } }));
+      fs.copyFileSync(path.join(EXAMPLES, 'kptr_common.bpf.h'), path.join(dir, 'kptr_common.bpf.h'));
+      const uri = await client.open(path.join(dir, 'mistakes.bpf.c'), text);
+      const diagnostics = await client.waitForDiagnostics(uri);
+      assert.deepStrictEqual(diagnostics.map((d) => [d.code, d.severity]), [
+        ['kptr-maybe-null', 2],
+        ['kptr-direct-store', 1],
+        ['kptr-xchg-discarded', 1],
+      ]);
+      await client.close(uri);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads bpfKptr settings from the client and rejects bad values with a message', async () => {

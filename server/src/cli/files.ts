@@ -114,6 +114,10 @@ export function collectFiles(inputs: string[], cwd: string): CollectedFiles {
       for (const f of found) add(path.isAbsolute(input) ? f : path.relative(cwd, f));
       continue;
     }
+    if (stat) {
+      problems.push({ path: input, message: 'not a regular file or a directory' });
+      continue;
+    }
     if (isDynamicPattern(input)) {
       const matches = globSync(input, { cwd, onlyFiles: true, ignore: ['**/node_modules/**', '**/.git/**'] }).sort();
       if (matches.length === 0) problems.push({ path: input, message: 'the pattern matches no file' });

@@ -30,14 +30,21 @@ export function formatText(results: FileResult[], style: TextStyle, cwd: string)
   for (const result of results) {
     if (!result.text) continue;
     const index = new LineIndex(result.text);
+    // A note names a file the way its finding does: the user's spelling for the same file.
+    const own = path.resolve(cwd, result.path);
+    const shownFile = (uri: string) => {
+      if (!uri.startsWith('file:')) return uri;
+      const file = fileURLToPath(uri);
+      if (file === own) return result.path;
+      return path.isAbsolute(result.path) ? file : path.relative(cwd, file);
+    };
     for (const d of result.diagnostics) {
       const severity = SEVERITY_NAME[d.severity ?? 1];
       const where = `${result.path}:${d.range.start.line + 1}:${d.range.start.character + 1}`;
       out.push(`${paint(style, '1', where + ':')} ${paint(style, colors[severity], severity + ':')} ${d.message} ${paint(style, '2', `[${d.code}]`)}`);
       out.push(...excerpt(index, d.range, style));
       for (const related of d.relatedInformation ?? []) {
-        const file = related.location.uri.startsWith('file:') ? path.relative(cwd, fileURLToPath(related.location.uri)) : related.location.uri;
-        const at = `${file}:${related.location.range.start.line + 1}:${related.location.range.start.character + 1}`;
+        const at = `${shownFile(related.location.uri)}:${related.location.range.start.line + 1}:${related.location.range.start.character + 1}`;
         out.push(`${paint(style, '1', at + ':')} ${paint(style, colors.note, 'note:')} ${related.message}`);
       }
     }
@@ -64,7 +71,8 @@ export function formatJson(results: FileResult[]): string {
   return (
     JSON.stringify({
       version: 1,
-      files: results.map((r) => ({ path: r.path, diagnostics: r.diagnostics })),
+      // The quick-fix data is the editor's business: not part of the public format.
+      files: results.map((r) => ({ path: r.path, diagnostics: r.diagnostics.map(({ data: _data, ...rest }) => rest) })),
     }) + '\n'
   );
 }
@@ -104,7 +112,7 @@ export function formatSarif(results: FileResult[], options: SarifOptions): strin
       defaultConfiguration: { level: r.defaultSeverity === 'error' ? 'error' : r.defaultSeverity === 'warning' ? 'warning' : 'note' },
     };
   });
-  const artifactUri = (file: string) => (path.isAbsolute(file) ? pathToFileURL(file).toString() : file.split(path.sep).join('/'));
+  const artifactUri = (file: string) => (path.isAbsolute(file) ? pathToFileURL(file).toString() : file.split(path.sep).map(encodeURIComponent).join('/'));
   const region = (range: Diagnostic['range']) => ({
     startLine: range.start.line + 1,
     startColumn: range.start.character + 1,

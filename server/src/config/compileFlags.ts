@@ -11,6 +11,9 @@ export function includePathsFromCompileDatabase(file: string): string[] {
   for (let guard = 0; guard < 64; guard++) {
     const database = path.join(dir, 'compile_commands.json');
     if (fs.existsSync(database)) return fromCompileCommands(database, file);
+    // CMake writes it into build/, and clangd looks there too.
+    const built = path.join(dir, 'build', 'compile_commands.json');
+    if (fs.existsSync(built)) return fromCompileCommands(built, file);
     const flags = path.join(dir, 'compile_flags.txt');
     if (fs.existsSync(flags)) return includeDirs(readLines(flags), dir);
     const parent = path.dirname(dir);

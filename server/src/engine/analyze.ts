@@ -15,6 +15,56 @@ export interface OwnershipOptions {
   kernel: KernelVersion;
   /** Interpretation steps allowed per program before it is left unchecked. */
   stepBudget?: number;
+  /** Results of earlier runs, per program: reused while the program and what it calls are unchanged. */
+  cache?: Map<string, RootResult>;
+}
+
+/** What one program's analysis found. Sites are relative to functions, so it stays valid when code moves. */
+export interface RootResult {
+  findings: Finding[];
+  calledGlobals: string[];
+  skipped?: SkippedFunction;
+}
+
+const irIds = new WeakMap<object, number>();
+let nextIrId = 1;
+function irId(ir: object | undefined): number {
+  if (!ir) return 0;
+  let id = irIds.get(ir);
+  if (id === undefined) irIds.set(ir, (id = nextIrId++));
+  return id;
+}
+
+/** Everything a program's verdict depends on: its body, the bodies it reaches, the declarations, the kernel. */
+function rootCacheKey(root: RootInfo, world: EngineWorld, declarations: string, kernel: KernelVersion): string {
+  const reached: string[] = [];
+  const seen = new Set<string>();
+  const pending = [root.fn];
+  while (pending.length) {
+    const fn = pending.pop()!;
+    if (seen.has(fn.key)) continue;
+    seen.add(fn.key);
+    reached.push(`${fn.key}:${irId(fn.ir)}:${fn.irMissingReason ?? ''}`);
+    for (const name of calleesOf(fn)) {
+      const callee = world.functionByName(name);
+      if (callee) pending.push(callee);
+    }
+  }
+  return `${root.kind}|${root.programType}|${root.sleepable}|${kernel.major}.${kernel.minor}|${declarations}|${reached.sort().join(',')}`;
+}
+
+/** The declarations findings depend on (structs, maps, globals, prototypes), without positions. */
+function declarationDigest(visible: VisibleModel): string {
+  const layers = [visible.own, ...visible.headers.map((h) => h.model)];
+  return JSON.stringify(
+    layers.map((m) => [
+      m.structs.map((st) => [st.name, st.fields.map((f) => [f.name, f.type.text, f.type.struct, f.type.arrayDims, f.tag?.name])]),
+      m.maps.map((map) => [map.name, Object.entries(map.attributes).map(([k, v]) => [k, v.value]), map.valueStruct]),
+      m.globals.map((g) => [g.name, g.type.text, g.tag?.name, g.section]),
+      m.typedefs,
+      m.functions.map((f) => [f.name, f.isStatic, f.isPrototype, f.isKsym, f.section, f.attributes, f.params.map((p) => [p.name, p.type.text, p.argTags])]),
+    ]),
+  );
 }
 
 export interface OwnershipResult {
@@ -29,14 +79,21 @@ export interface OwnershipResult {
 /** Kernel structs that user code may redeclare (vmlinux-free programs) but that are never program-local. */
 const KERNEL_STRUCTS = new Set(['task_struct', 'cgroup', 'bpf_cpumask', 'cpumask', 'file', 'inode', 'sock', 'sk_buff', 'bpf_sock', 'css_set', 'mm_struct', 'bpf_crypto_ctx', 'bpf_key', 'nf_conn']);
 
+/**
+ * A function's identity for the engine: its file and name (C allows one definition of a name in
+ * a translation unit), not its position, so results survive edits that move it.
+ */
 export function functionKey(file: string | undefined, fn: FunctionModel): string {
-  return `${file ?? ''}#${fn.name}@${fn.span.start}`;
+  return `${file ?? ''}#${fn.name}${fn.isPrototype ? '/declaration' : ''}`;
 }
 
 /** Every visible function by its engine key, with where it lives. */
 export function functionIndex(visible: VisibleModel): Map<string, { name: string; model: FunctionModel; file?: string; origin: number }> {
   const index = new Map<string, { name: string; model: FunctionModel; file?: string; origin: number }>();
-  for (const { item, file } of visible.allFunctions()) index.set(functionKey(file, item), { name: item.name, model: item, file, origin: item.span.start });
+  for (const { item, file } of visible.allFunctions()) {
+    const key = functionKey(file, item);
+    if (!index.has(key)) index.set(key, { name: item.name, model: item, file, origin: item.span.start });
+  }
   return index;
 }
 
@@ -112,7 +169,10 @@ function calleesOf(fn: EngineFunction): string[] {
     }
   };
   for (const block of fn.ir?.blocks ?? []) {
-    for (const op of block.ops) visit(op.k === 'eval' ? op.expr : op.k === 'declare' ? op.init : undefined);
+    for (const op of block.ops) {
+      if (op.k === 'cleanup') names.push(op.fn);
+      visit(op.k === 'eval' ? op.expr : op.k === 'declare' ? op.init : undefined);
+    }
     const term = block.term;
     visit(term.k === 'branch' ? term.cond : term.k === 'return' ? term.value : term.k === 'switch' ? term.value : undefined);
   }
@@ -260,6 +320,19 @@ function checkExit(engine: Interpreter, world: EngineWorld, root: RootInfo, exit
   }
 }
 
+function analyzeRoot(world: EngineWorld, root: RootInfo, budget: number): RootResult {
+  const engine = new Interpreter(world, root, budget);
+  const frame: Frame = { fn: root.fn, via: [], pinned: new Set(), depth: 0 };
+  try {
+    const exits = [...engine.runFunction(frame, initialState(root)), ...engine.throwExits];
+    for (const exit of exits) checkExit(engine, world, root, exit, exits);
+  } catch (error) {
+    if (!(error instanceof BudgetExceeded)) throw error;
+    return { findings: [], calledGlobals: [], skipped: { fn: root.fn.key, reason: `analysis budget exceeded (${error.message})` } };
+  }
+  return { findings: [...engine.findings.values()], calledGlobals: [...engine.calledGlobals] };
+}
+
 /**
  * Runs the ownership engine over every program and global function of a
  * document. Static functions are analysed where they are called, as the
@@ -272,25 +345,29 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
   const findings = new Map<string, Finding>();
   const skipped: SkippedFunction[] = [];
   const globalCalls: Record<string, string[]> = {};
+  const declarations = declarationDigest(visible);
+  const fresh = new Map<string, RootResult>();
   for (const root of roots) {
     if (!root.fn.ir) continue;
-    const engine = new Interpreter(world, root, options.stepBudget ?? 200000);
-    const frame: Frame = { fn: root.fn, via: [], pinned: new Set(), depth: 0 };
-    try {
-      const exits = [...engine.runFunction(frame, initialState(root)), ...engine.throwExits];
-      for (const exit of exits) checkExit(engine, world, root, exit, exits);
-    } catch (error) {
-      if (!(error instanceof BudgetExceeded)) throw error;
-      skipped.push({ fn: root.fn.key, reason: `analysis budget exceeded (${error.message})` });
+    const key = rootCacheKey(root, world, declarations, options.kernel);
+    const result = options.cache?.get(key) ?? analyzeRoot(world, root, options.stepBudget ?? 200000);
+    fresh.set(key, result);
+    if (result.skipped) {
+      skipped.push(result.skipped);
       continue;
     }
-    globalCalls[root.fn.key] = [...engine.calledGlobals];
-    for (const [key, finding] of engine.findings) {
-      const known = findings.get(key);
-      if (known) known.roots!.push(root.fn.key);
-      else findings.set(key, { ...finding, roots: [root.fn.key] });
+    globalCalls[root.fn.key] = result.calledGlobals;
+    for (const finding of result.findings) {
+      const findingKey = `${finding.code}|${finding.site.fn}|${finding.site.span.start}|${finding.site.span.end}`;
+      const known = findings.get(findingKey);
+      if (known) known.roots = [...known.roots!, root.fn.key];
+      else findings.set(findingKey, { ...finding, roots: [root.fn.key] });
     }
   }
-  const declarations = checkKptrFields(visible, options.kernel);
-  return { findings: [...declarations, ...findings.values()], skipped, roots: roots.map((r) => r.fn.key), globalCalls };
+  if (options.cache) {
+    options.cache.clear();
+    for (const [key, value] of fresh) options.cache.set(key, value);
+  }
+  const fieldFindings = checkKptrFields(visible, options.kernel);
+  return { findings: [...fieldFindings, ...findings.values()], skipped, roots: roots.map((r) => r.fn.key), globalCalls };
 }

@@ -19,6 +19,8 @@ const CONSTANT_KEY_NONNULL_SINCE = parseKernelVersion('6.14');
 /** Up to 6.18 the verifier keeps a single RCU flag and refuses a second lock (kernel/bpf/verifier.c check_kfunc_call). */
 const RCU_NESTING_SINCE = parseKernelVersion('6.19');
 
+const BRANCH_HINTS = new Set(['likely', 'unlikely', '__builtin_expect']);
+
 /** Compiler builtins and libbpf macros that read their arguments and never take ownership. */
 const TRANSPARENT = /^(__builtin_|__sync_|__atomic_|BPF_CORE_READ|BPF_PROBE_READ|bpf_core_|barrier|__sink$|likely$|unlikely$|READ_ONCE$|WRITE_ONCE$|bpf_printk$|__bpf_printk$|bpf_ksym_exists$|ARRAY_SIZE$|min$|max$|MEMBER_VPTR$)/;
 
@@ -37,6 +39,8 @@ export class CallHandler {
   evalCall(frame: Frame, state: State, call: CallExpr, discarded: boolean): Outcome[] {
     const name = call.callee;
     if (name === 'container_of' && call.args.length === 3) return this.containerOf(frame, state, call);
+    // Branch hints have the value of their first argument: `if (unlikely(!p))` is still a NULL check.
+    if (name && BRANCH_HINTS.has(name) && call.args.length >= 1) return this.engine.evalExpr(frame, state, call.args[0]);
     if ((name === 'no_free_ptr' || name === 'return_ptr') && call.args.length === 1) return this.takeFromCleanup(frame, state, call);
     return this.engine.evalAll(frame, state, call.args).flatMap(({ state: s, values }) => this.apply(frame, s, call, values, discarded));
   }

@@ -1,5 +1,5 @@
 import type { Node } from 'web-tree-sitter';
-import { MACRO_SYNTAX_BY_NAME } from '../knowledge/macroSyntax';
+import { GUARD_CALLS, MACRO_SYNTAX_BY_NAME } from '../knowledge/macroSyntax';
 import type { MaskedMacro } from '../parsing/bpfMask';
 import type { Block, Expr, FunctionIR, Op, RelSpan, Terminator, TypeRef } from './ir';
 
@@ -13,7 +13,8 @@ import type { Block, Expr, FunctionIR, Op, RelSpan, Terminator, TypeRef } from '
 interface ScopeFrame {
   id: number;
   names: Map<string, string>;
-  cleanups: Array<{ name: string; display: string; fn: string; viaFreeMacro: boolean; span: RelSpan }>;
+  /** What leaving the scope runs: a variable's cleanup function, or a guard's exit call. */
+  cleanups: Array<{ name: string; display: string; fn: string; viaFreeMacro: boolean; span: RelSpan; guardExit?: string }>;
 }
 
 interface JumpContext {
@@ -122,10 +123,31 @@ export function lowerFunction(input: LowerInput): FunctionIR {
     return name;
   };
 
+  const guardCall = (callee: string, span: RelSpan): Op => ({ k: 'eval', expr: { k: 'call', callee, calleeSpan: span, args: [], span }, span, discarded: true });
+
   const emitCleanups = (downToDepth: number) => {
     for (let i = scopes.length - 1; i >= downToDepth; i--) {
-      for (const c of [...scopes[i].cleanups].reverse()) emit({ k: 'cleanup', ...c });
+      for (const c of [...scopes[i].cleanups].reverse()) {
+        if (c.guardExit) emit(guardCall(c.guardExit, c.span));
+        else emit({ k: 'cleanup', name: c.name, display: c.display, fn: c.fn, viaFreeMacro: c.viaFreeMacro, span: c.span });
+      }
     }
+  };
+
+  /** `scoped_guard(rcu) { ... }`: the enter call, then the block as a scope whose exit runs the leave call. */
+  const lowerScopedGuard = (node: Node, kind: string): void => {
+    const calls = GUARD_CALLS.get(kind);
+    const body = node.childForFieldName('consequence');
+    const span = rel(node);
+    if (!calls || !body) {
+      emit({ k: 'opaque', names: localsNamedIn(node), span });
+      return;
+    }
+    emit(guardCall(calls.enter, span));
+    scopes.push({ id: node.startIndex, names: new Map(), cleanups: [{ name: '', display: '', fn: '', viaFreeMacro: false, span, guardExit: calls.exit }] });
+    for (const child of body.namedChildren) if (child) lowerStatement(child);
+    if (open) emitCleanups(scopes.length - 1);
+    scopes.pop();
   };
 
   // Labels first: a goto may jump forward, and its cleanups depend on the label's scopes.
@@ -459,6 +481,8 @@ export function lowerFunction(input: LowerInput): FunctionIR {
         return;
       }
       case 'if_statement': {
+        const guard = input.macros.find((m) => m.syntax === 'scopedGuard' && m.nameEnd - 2 === node.startIndex);
+        if (guard) return lowerScopedGuard(node, guard.args[0]?.text.trim() ?? '');
         const thenBlock = newBlock();
         const elseBlock = newBlock();
         const join = newBlock();

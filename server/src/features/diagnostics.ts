@@ -100,6 +100,8 @@ export function ownershipDiagnostics(analysis: DocumentAnalysis, ownership: Owne
 
   suppressions.forEach((s, i) => {
     if (used.has(i) || options.disabled.has(UNUSED_SUPPRESSION)) return;
+    // A suppression of a rule that is turned off is not stale: the rule may be turned on again.
+    if (s.codes.every((code) => options.disabled.has(code))) return;
     diagnostics.push({
       range: { start: own.positionAt(s.span.start), end: own.positionAt(s.span.end) },
       severity: SEVERITY_NUMBER[options.severities[UNUSED_SUPPRESSION] ?? 'warning'],

@@ -1,4 +1,5 @@
 import type { DocumentAnalysis } from '../analyzer';
+import { functionKey } from '../engine/analyze';
 import { probeVariable, summarizeStatic, VariableAtPoint } from '../engine/probe';
 import { atLeast, formatVersion, KernelVersion } from '../knowledge/kernelVersion';
 import { KFUNC_SETS, setAllowsProgramType } from '../knowledge/kfuncSets';
@@ -324,7 +325,7 @@ function variableMarkdown(name: string, states: VariableAtPoint[], analysis: Doc
     if (s.value.k !== 'obj' || !s.obj) return 'not a pointer bpf-kptr tracks';
     const o = s.obj;
     const from = o.by ? ` by ${o.by}` : o.field ? ` from \`${o.field}\`` : '';
-    const at = !o.site.via && o.site.fn === `#${fn.name}@${fn.span.start}` ? ` on line ${line(o.site.span)}` : '';
+    const at = !o.site.via && o.site.fn === functionKey(undefined, fn) ? ` on line ${line(o.site.span)}` : '';
     const nullWords = o.nullness === 'maybe' ? 'may be NULL' : o.nullness === 'null' ? 'NULL' : 'not NULL';
     if (o.life === 'released') return `released${o.releasedBy ? ` by ${o.releasedBy}` : ''}${o.releasedAt && !o.releasedAt.via ? ` on line ${line(o.releasedAt.span)}` : ''}: dead, do not use it`;
     if (o.life === 'moved') return `moved away${o.releasedBy ? ` by ${o.releasedBy}` : ''}${o.releasedAt && !o.releasedAt.via ? ` on line ${line(o.releasedAt.span)}` : ''}: no longer yours`;

@@ -19,7 +19,9 @@ export type MacroSyntax =
   /** `__attribute__((cleanup(fn)))` after a declarator, which the C grammar refuses there: blanked, fn recorded. */
   | 'cleanupAttribute'
   /** A bare `struct name` passed to a macro (bpf_obj_new(struct foo)): the keyword is blanked, the type recorded. */
-  | 'typeArgument';
+  | 'typeArgument'
+  /** `scoped_guard(kind) { ... }`: rewritten as `if(1) { ... }`, the guard's kind recorded. */
+  | 'scopedGuard';
 
 export interface MacroSyntaxEntry {
   name: string;
@@ -66,7 +68,11 @@ export const MACRO_SYNTAX: readonly MacroSyntaxEntry[] = [
   { name: 'bpf_for_each', syntax: 'forLoop', loopVariableArg: 1 },
   { name: 'bpf_repeat', syntax: 'whileLoop' },
   { name: '__attribute__', syntax: 'cleanupAttribute' },
+  { name: 'scoped_guard', syntax: 'scopedGuard' },
 ];
+
+/** Guards (cleanup.h style) whose kind the engine understands: what entering and leaving the scope calls. */
+export const GUARD_CALLS: ReadonlyMap<string, { enter: string; exit: string }> = new Map([['rcu', { enter: 'bpf_rcu_read_lock', exit: 'bpf_rcu_read_unlock' }]]);
 
 /** Calls that take a type the C grammar already understands: their type arguments are left alone. */
 export const TYPE_OPERATORS: ReadonlySet<string> = new Set([

@@ -131,6 +131,16 @@ export function maskBpfMacros(text: string): MaskedSource {
         record.args = [{ text: inner[1], start: args[0].start, end: args[0].end }];
         break;
       }
+      case 'scopedGuard': {
+        // `scoped_guard(rcu)` becomes `          if(1  )`: a block always entered, same extent.
+        if (args.length < 1 || tokens[close + 1]?.text !== '{') continue;
+        const out = edit();
+        blank(out, token.start, token.end);
+        write(out, token.end - 2, 'if');
+        blank(out, tokens[open].end, tokens[close].start);
+        write(out, tokens[open].end, '1');
+        break;
+      }
       case 'whileLoop': {
         if (args.length !== 1) continue;
         const out = edit();
