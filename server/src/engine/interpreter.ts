@@ -6,6 +6,7 @@ import type { FixHint, Finding, RelatedSite } from './findings';
 import type { Expr, Op, RelSpan, Terminator } from './ir';
 import {
   collectGarbage,
+  joinStates,
   Obj,
   objOf,
   Predicate,
@@ -41,10 +42,11 @@ export interface Frame {
 
 export class BudgetExceeded extends Error {}
 
-const MAX_STATES_PER_BLOCK = 48;
-/** Past MAX_STATES_PER_BLOCK, states are widened (scalars and decided conditions forgotten) up to this many. */
-const MAX_WIDENED_STATES_PER_BLOCK = 160;
+/** Paths kept apart at one point; past this, new states are joined into one per RCU depth. */
+const MAX_STATES_PER_BLOCK = 24;
 const WIDEN_AFTER_VISITS = 4;
+/** A join only loses information, so a point can change only so many times before it settles. */
+const MAX_JOINS_PER_BLOCK = 64;
 const MAX_INLINE_DEPTH = 8;
 
 /**
@@ -103,6 +105,8 @@ export class Interpreter {
     const exits: Exit[] = [];
     const seen = new Map<number, Set<string>>();
     const visits = new Map<number, number>();
+    const joined = new Map<string, State>();
+    const joins = new Map<number, number>();
     const pending: Array<{ block: number; state: State }> = [{ block: ir.entry, state: entry }];
     while (pending.length > 0) {
       const { block: id, state: incoming } = pending.pop()!;
@@ -116,12 +120,22 @@ export class Interpreter {
       }
       let keys = seen.get(id);
       if (!keys) seen.set(id, (keys = new Set()));
-      // Too many paths meet here: forget scalars and decided conditions so equivalent ones merge.
-      if (keys.size >= MAX_STATES_PER_BLOCK) state = widen(state);
+      if (keys.has(stateKey(state))) continue;
+      if (keys.size >= MAX_STATES_PER_BLOCK) {
+        // Too many paths meet here: fold this one into the joined state of its RCU depth.
+        const slot = `${id}:${state.rcu}`;
+        const previous = joined.get(slot);
+        const next = previous ? joinStates(previous, widen(state)) : widen(state);
+        if (previous && stateKey(next) === stateKey(previous)) continue;
+        const count = (joins.get(id) ?? 0) + 1;
+        joins.set(id, count);
+        if (count > MAX_JOINS_PER_BLOCK) throw new BudgetExceeded(`the paths through one point did not settle after ${MAX_JOINS_PER_BLOCK} joins`);
+        joined.set(slot, next);
+        state = next;
+      }
       const key = stateKey(state);
       if (keys.has(key)) continue;
       keys.add(key);
-      if (keys.size > MAX_WIDENED_STATES_PER_BLOCK) throw new BudgetExceeded(`more than ${MAX_WIDENED_STATES_PER_BLOCK} distinct states at one point`);
 
       let states = [state];
       const probing = this.probe && this.probe.fn === frame.fn.key && frame.via.length === 0 ? this.probe : undefined;
@@ -694,6 +708,12 @@ export class Interpreter {
 
   // ---- calls into static functions ------------------------------------------
 
+  /**
+   * Runs a static callee on the part of the state it can reach: the objects its arguments point to,
+   * the RCU depth and the loads of those objects. Results are memoised on that part only, so the
+   * same call with the same arguments is analysed once whatever else the caller holds. Objects the
+   * callee cannot reach come back unchanged (but for RCU pointers, if the callee ended the section).
+   */
   inline(frame: Frame, state: State, callee: EngineFunction, args: Value[], callSpan: RelSpan): Outcome[] | undefined {
     if (!callee.ir || frame.depth >= MAX_INLINE_DEPTH) return undefined;
     if (frame.fn.key === callee.key || frame.via.some((v) => v.fn === callee.key)) return undefined;
@@ -703,21 +723,46 @@ export class Interpreter {
       const arg = args[i] ?? UNKNOWN;
       vars[param.name] = arg.k === 'local-addr' ? { k: 'pointer-to', value: state.vars[arg.name] ?? UNKNOWN } : arg;
     });
-    const entry: State = { ...state, vars };
+    const reachable = new Set<string>();
+    for (const value of Object.values(vars)) {
+      const inner = value.k === 'pointer-to' ? value.value : value;
+      if (inner.k === 'obj') reachable.add(inner.id);
+      if (inner.k === 'field-addr' && inner.base) reachable.add(inner.base);
+      if (inner.k === 'int' && inner.pred?.kind === 'null') reachable.add(inner.pred.id);
+    }
+    const objs: Record<string, Obj> = {};
+    for (const id of reachable) if (state.objs[id]) objs[id] = state.objs[id];
+    const loads: Record<string, string> = {};
+    for (const [key, id] of Object.entries(state.loads)) {
+      if ([...reachable].some((r) => key.startsWith(`${r}.`)) || key.startsWith('global:')) {
+        loads[key] = id;
+        if (state.objs[id]) objs[id] = state.objs[id];
+      }
+    }
+    const entry: State = { vars, objs, rcu: state.rcu, rcuSite: state.rcuSite, facts: {}, loads, trail: [] };
     const memoKey = `${callee.key}|${frame.via.map((v) => v.span.start).join('>')}|${callSpan.start}|${stateKey(entry)}`;
-    const pinned = new Set(frame.pinned);
-    for (const v of Object.values(state.vars)) if (v.k === 'obj') pinned.add(v.id);
     let exits: Outcome[] | undefined = this.inlineMemo.get(memoKey);
     if (!exits) {
-      const calleeFrame: Frame = { fn: callee, via: [...frame.via, callSite], pinned, depth: frame.depth + 1 };
+      // What the caller handed over stays in the callee's states to the end, so the caller sees what became of it.
+      const calleeFrame: Frame = { fn: callee, via: [...frame.via, callSite], pinned: new Set([...frame.pinned, ...reachable]), depth: frame.depth + 1 };
       exits = this.runFunction(calleeFrame, entry).map((exit) => ({ state: exit.state, value: exit.value ?? UNKNOWN }));
       this.inlineMemo.set(memoKey, exits);
     }
     return exits.map((exit) => {
-      let back: State = { ...exit.state, vars: state.vars, trail: state.trail };
+      const back = exit.state;
+      let merged: Record<string, Obj> = { ...state.objs, ...back.objs };
+      if (state.rcu > 0 && back.rcu === 0) {
+        // The callee closed the RCU section: the caller's RCU pointers are untrusted now.
+        merged = Object.fromEntries(
+          Object.entries(merged).map(([id, o]) => [id, o.trust === 'rcu' ? { ...o, trust: 'untrusted' as const, untrustedBecause: 'rcu-unlock' as const } : o]),
+        );
+      }
+      // A call clang cannot see through drops every load; keep the caller's only if the callee kept its own.
+      const callerLoads = Object.keys(back.loads).length < Object.keys(loads).length ? {} : state.loads;
+      let result: State = { vars: state.vars, objs: merged, rcu: back.rcu, rcuSite: back.rcuSite, facts: state.facts, loads: { ...callerLoads, ...back.loads }, trail: state.trail };
       // A local whose address the callee received may have been changed through it.
-      for (const arg of args) if (arg.k === 'local-addr') back = withVar(back, arg.name, UNKNOWN);
-      return { state: back, value: exit.value };
+      for (const arg of args) if (arg.k === 'local-addr') result = withVar(result, arg.name, UNKNOWN);
+      return { state: result, value: exit.value };
     });
   }
 }
@@ -812,6 +857,9 @@ function binaryValue(state: State, op: string, left: Value, right: Value, leftEx
     const result = arithmetic(op, a, b);
     if (result !== undefined) return { k: 'int', value: result };
   }
+  // Zero absorbs: `flags & MASK` is 0 when flags is known to be 0, whatever MASK is.
+  const zero = (v: Value) => v.k === 'int' && v.value === 0;
+  if ((op === '&' || op === '*' || op === '&&') && (zero(left) || zero(right))) return { k: 'int', value: 0 };
   return { k: 'int' };
 }
 

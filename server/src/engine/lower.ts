@@ -434,6 +434,34 @@ export function lowerFunction(input: LowerInput): FunctionIR {
     return [...names];
   };
 
+  /** `FOR_EACH_THING(x, list)` with the block that follows it and no `;`: a loop macro the engine does not know. */
+  const isMacroLoopHeader = (node: Node): boolean => {
+    if (node.type !== 'expression_statement' || !node.hasError) return false;
+    const call = node.namedChildren.find((c) => c !== null && c.type !== 'comment');
+    return call?.type === 'call_expression' && call.childForFieldName('function')?.type === 'identifier' && !call.hasError;
+  };
+
+  /**
+   * An unknown macro in front of a block is taken as a loop: the block runs any number of times,
+   * `break` and `continue` mean what they mean in a loop, and the locals named in the macro's
+   * arguments may change on each round.
+   */
+  const lowerMacroLoop = (header: Node, body: Node): void => {
+    const head = newBlock();
+    const inside = newBlock();
+    const exit = newBlock();
+    jumpTo(head);
+    blocks[head].loopHead = true;
+    startBlock(head);
+    const headerText = header.type === 'function_definition' ? header.childForFieldName('declarator') ?? header : header;
+    for (const name of localsNamedIn(headerText)) emit({ k: 'havoc', name, span: rel(header) });
+    finish({ k: 'either', targets: [inside, exit] });
+    startBlock(inside);
+    lowerLoopBody(body, exit, head);
+    if (open) jumpTo(head);
+    startBlock(exit);
+  };
+
   /** `#if`/`#ifdef` arms inside a body: either arm may be the one compiled, so each is a path. */
   const lowerPreprocessorArms = (node: Node): void => {
     const arms: Node[][] = [];
@@ -465,7 +493,22 @@ export function lowerFunction(input: LowerInput): FunctionIR {
     switch (node.type) {
       case 'compound_statement': {
         scopes.push({ id: node.startIndex, names: new Map(), cleanups: [] });
-        for (const child of node.namedChildren) if (child) lowerStatement(child);
+        const children = node.namedChildren.filter((c): c is Node => c !== null);
+        for (let i = 0; i < children.length; i++) {
+          const child = children[i];
+          const next = children[i + 1];
+          if (isMacroLoopHeader(child) && next?.type === 'compound_statement') {
+            lowerMacroLoop(child, next);
+            i++;
+          } else if (child.type === 'function_definition') {
+            // `MACRO(x) { ... }` read by the grammar as a nested function.
+            const body = child.childForFieldName('body');
+            if (body) lowerMacroLoop(child, body);
+            else emit({ k: 'opaque', names: localsNamedIn(child), span: rel(child) });
+          } else {
+            lowerStatement(child);
+          }
+        }
         if (open) emitCleanups(scopes.length - 1);
         scopes.pop();
         return;

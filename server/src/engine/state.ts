@@ -177,3 +177,48 @@ export function collectGarbage(state: State, pinned: ReadonlySet<string>): State
   }
   return changed ? { ...state, objs } : state;
 }
+
+function sameValue(a: Value, b: Value): boolean {
+  return valueKey(a) === valueKey(b);
+}
+
+function joinObj(a: Obj, b: Obj): Obj {
+  if (a === b) return a;
+  const joined: Obj = { ...a };
+  if (a.nullness !== b.nullness) joined.nullness = 'maybe';
+  if (a.trust !== b.trust) joined.trust = 'unknown';
+  // Released on one path and held on another: the engine no longer knows, so it stops tracking.
+  if (a.life !== b.life) joined.life = 'escaped';
+  if (a.struct !== b.struct) joined.struct = undefined;
+  if (a.untrustedBecause !== b.untrustedBecause) joined.untrustedBecause = undefined;
+  return joined;
+}
+
+/**
+ * One state that stands for both: what the two paths agree on is kept, what they disagree on is
+ * forgotten in the direction that reports less (a reference held on one path only is no longer
+ * tracked). Used where too many paths meet, so the analysis stays fast without false alarms.
+ */
+export function joinStates(a: State, b: State): State {
+  const vars: Record<string, Value> = {};
+  for (const name of new Set([...Object.keys(a.vars), ...Object.keys(b.vars)])) {
+    const va = a.vars[name];
+    const vb = b.vars[name];
+    vars[name] = va && vb && sameValue(va, vb) ? va : UNKNOWN;
+  }
+  const objs: Record<string, Obj> = {};
+  for (const id of new Set([...Object.keys(a.objs), ...Object.keys(b.objs)])) {
+    const oa = a.objs[id];
+    const ob = b.objs[id];
+    if (oa && ob) objs[id] = joinObj(oa, ob);
+    else {
+      const only = (oa ?? ob)!;
+      objs[id] = only.trust === 'owned' && only.life === 'live' ? { ...only, life: 'escaped' } : only;
+    }
+  }
+  const facts: Record<string, boolean> = {};
+  for (const [text, value] of Object.entries(a.facts)) if (b.facts[text] === value) facts[text] = value;
+  const loads: Record<string, string> = {};
+  for (const [key, id] of Object.entries(a.loads)) if (b.loads[key] === id) loads[key] = id;
+  return { vars, objs, rcu: a.rcu, rcuSite: a.rcuSite, facts, loads, trail: a.trail };
+}
