@@ -18,6 +18,7 @@ import {
   withObj,
   withVar,
 } from './state';
+import { livenessOf } from './liveness';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
 export interface Outcome {
@@ -112,7 +113,7 @@ export class Interpreter {
       const { block: id, state: incoming } = pending.pop()!;
       if (++this.steps > this.budget) throw new BudgetExceeded(`more than ${this.budget} steps`);
       const block = ir.blocks[id];
-      let state = collectGarbage(incoming, frame.pinned);
+      let state = collectGarbage(this.probe ? incoming : dropDeadVariables(incoming, livenessOf(ir)[id]), frame.pinned);
       if (block.loopHead) {
         const count = (visits.get(id) ?? 0) + 1;
         visits.set(id, count);
@@ -768,6 +769,29 @@ export class Interpreter {
 }
 
 // ---- helpers ---------------------------------------------------------------
+
+/**
+ * Forgets the variables no later code reads (and the decided conditions about them), so paths
+ * that differ only there merge.
+ */
+function dropDeadVariables(state: State, live: ReadonlySet<string>): State {
+  let dead: string[] | undefined;
+  for (const name in state.vars) {
+    if (live.has(name)) continue;
+    const value = state.vars[name];
+    // Variables holding references (held, released or NULL) stay: leak reports and fixes name them.
+    if (value.k === 'obj' && state.objs[value.id]?.trust === 'owned') continue;
+    (dead ??= []).push(name);
+  }
+  if (!dead) return state;
+  const vars = { ...state.vars };
+  for (const name of dead) delete vars[name];
+  if (Object.keys(state.facts).length === 0) return { ...state, vars };
+  const deadSet = new Set(dead);
+  const facts: Record<string, boolean> = {};
+  for (const [text, value] of Object.entries(state.facts)) if (!text.split(/[^\w#$]+/).some((w) => deadSet.has(w))) facts[text] = value;
+  return { ...state, vars, facts };
+}
 
 function branchNote(cond: Expr, value: Value, truth: boolean): string {
   const name = cond.k === 'local' ? cond.display : cond.k === 'global' ? cond.name : undefined;

@@ -113,8 +113,16 @@ export function objOf(state: State, value: Value | undefined): Obj | undefined {
   return value?.k === 'obj' ? state.objs[value.id] : undefined;
 }
 
-/** The state's identity for deduplication: everything but the trail. */
+const keys = new WeakMap<State, string>();
+
+/** The state's identity for deduplication: everything but the trail. States never change, so it is kept. */
 export function stateKey(state: State): string {
+  let key = keys.get(state);
+  if (key === undefined) keys.set(state, (key = computeKey(state)));
+  return key;
+}
+
+function computeKey(state: State): string {
   const vars = Object.keys(state.vars)
     .sort()
     .map((k) => `${k}=${valueKey(state.vars[k])}`)
@@ -160,6 +168,12 @@ function valueKey(value: Value): string {
 
 /** Drops objects nothing refers to any more, unless they still hold a reference (a leak needs them). */
 export function collectGarbage(state: State, pinned: ReadonlySet<string>): State {
+  let any = false;
+  for (const _ in state.objs) {
+    any = true;
+    break;
+  }
+  if (!any) return state;
   const reachable = new Set<string>(pinned);
   for (const id of Object.values(state.loads)) reachable.add(id);
   for (const value of Object.values(state.vars)) {

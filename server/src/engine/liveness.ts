@@ -1,0 +1,132 @@
+import type { Expr, FunctionIR, Op, Terminator } from './ir';
+
+/**
+ * Which locals may still be read at the start of each block. Two paths that differ only in
+ * variables nobody reads again are the same path for the verifier's purposes, so the engine
+ * drops dead variables at block entry and such paths merge.
+ */
+export type Liveness = ReadonlyArray<ReadonlySet<string>>;
+
+const cache = new WeakMap<FunctionIR, Liveness>();
+
+function readsOf(expr: Expr | undefined, into: Set<string>): void {
+  if (!expr) return;
+  switch (expr.k) {
+    case 'local':
+      into.add(expr.name);
+      return;
+    case 'call':
+      return expr.args.forEach((a) => readsOf(a, into));
+    case 'field':
+      return readsOf(expr.base, into);
+    case 'addr':
+      // `&x` lets the callee read and write x: keep it alive.
+      return readsOf(expr.of, into);
+    case 'deref':
+    case 'cast':
+    case 'update':
+    case 'unary':
+      return readsOf(expr.of, into);
+    case 'index':
+      readsOf(expr.base, into);
+      return readsOf(expr.index, into);
+    case 'assign':
+      // `x = v` does not read x, but `x += v`, `x->f = v` and `*x = v` do.
+      if (expr.target.k !== 'local' || expr.op !== '=') readsOf(expr.target, into);
+      return readsOf(expr.value, into);
+    case 'binary':
+      readsOf(expr.left, into);
+      return readsOf(expr.right, into);
+    case 'comma':
+      return expr.exprs.forEach((e) => readsOf(e, into));
+    case 'opaque':
+      return expr.parts.forEach((e) => readsOf(e, into));
+    default:
+      return;
+  }
+}
+
+function opReads(op: Op, into: Set<string>): void {
+  switch (op.k) {
+    case 'eval':
+      return readsOf(op.expr, into);
+    case 'declare':
+      return readsOf(op.init, into);
+    case 'opaque':
+      op.names.forEach((n) => into.add(n));
+      return;
+    case 'cleanup':
+      into.add(op.name);
+      return;
+    default:
+      return;
+  }
+}
+
+/** Locals a block writes before reading them: they are dead on entry unless read first. */
+function opWrites(op: Op): string | undefined {
+  if (op.k === 'declare' || op.k === 'havoc') return op.name;
+  if (op.k === 'eval' && op.expr.k === 'assign' && op.expr.op === '=' && op.expr.target.k === 'local') return op.expr.target.name;
+  return undefined;
+}
+
+function termReads(term: Terminator, into: Set<string>): void {
+  if (term.k === 'branch') readsOf(term.cond, into);
+  else if (term.k === 'switch') {
+    readsOf(term.value, into);
+    term.cases.forEach((c) => readsOf(c.value, into));
+  } else if (term.k === 'return') readsOf(term.value, into);
+}
+
+function successors(term: Terminator): number[] {
+  switch (term.k) {
+    case 'jump':
+      return [term.target];
+    case 'branch':
+      return [term.ifTrue, term.ifFalse];
+    case 'either':
+      return term.targets;
+    case 'switch':
+      return term.cases.map((c) => c.target);
+    default:
+      return [];
+  }
+}
+
+export function livenessOf(ir: FunctionIR): Liveness {
+  const known = cache.get(ir);
+  if (known) return known;
+  const always = new Set(ir.addressTaken);
+  const use: Array<Set<string>> = [];
+  const def: Array<Set<string>> = [];
+  for (const block of ir.blocks) {
+    const reads = new Set<string>();
+    const writes = new Set<string>();
+    for (const op of block.ops) {
+      const opRead = new Set<string>();
+      opReads(op, opRead);
+      for (const name of opRead) if (!writes.has(name)) reads.add(name);
+      const written = opWrites(op);
+      if (written && !reads.has(written)) writes.add(written);
+    }
+    const termRead = new Set<string>();
+    termReads(block.term, termRead);
+    for (const name of termRead) if (!writes.has(name)) reads.add(name);
+    use.push(reads);
+    def.push(writes);
+  }
+  const liveIn: Array<Set<string>> = ir.blocks.map(() => new Set(always));
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (let i = ir.blocks.length - 1; i >= 0; i--) {
+      const next = new Set<string>([...always, ...use[i]]);
+      for (const s of successors(ir.blocks[i].term)) for (const name of liveIn[s]) if (!def[i].has(name)) next.add(name);
+      if (next.size !== liveIn[i].size) {
+        liveIn[i] = next;
+        changed = true;
+      }
+    }
+  }
+  cache.set(ir, liveIn);
+  return liveIn;
+}
