@@ -18,7 +18,7 @@ import {
   withObj,
   withVar,
 } from './state';
-import { livenessOf } from './liveness';
+import { livenessAfter, livenessOf, reversePostorder } from './liveness';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
 export interface Outcome {
@@ -44,7 +44,7 @@ export interface Frame {
 export class BudgetExceeded extends Error {}
 
 /** Paths kept apart at one point; past this, new states are joined into one per RCU depth. */
-const MAX_STATES_PER_BLOCK = 24;
+const MAX_STATES_PER_BLOCK = 8;
 const WIDEN_AFTER_VISITS = 4;
 /** A join only loses information, so a point can change only so many times before it settles. */
 const MAX_JOINS_PER_BLOCK = 64;
@@ -67,7 +67,8 @@ export class Interpreter {
   /** Counts reports: the verifier stops a path at its first error, and so does the engine. */
   private reports = 0;
   private readonly calls: CallHandler;
-  private readonly inlineMemo = new Map<string, Outcome[]>();
+  /** Exits of static callees, per callee and reachable entry state, with the call chain they were computed under. */
+  private readonly inlineMemo = new Map<string, { chain: string; exits: Outcome[] }>();
 
   constructor(
     readonly world: EngineWorld,
@@ -91,7 +92,7 @@ export class Interpreter {
 
   /** A stable object id for what a site creates: the same site in the same call chain is the same object. */
   objectId(frame: Frame, span: RelSpan, tag = ''): string {
-    const chain = frame.via.map((v) => `${v.fn}@${v.span.start}`).join('>');
+    const chain = chainOf(frame.via);
     return `${chain}${chain ? '>' : ''}${frame.fn.key}@${span.start}${tag}`;
   }
 
@@ -108,7 +109,9 @@ export class Interpreter {
     const visits = new Map<number, number>();
     const joined = new Map<string, State>();
     const joins = new Map<number, number>();
-    const pending: Array<{ block: number; state: State }> = [{ block: ir.entry, state: entry }];
+    const order = reversePostorder(ir);
+    const pending = new BlockQueue(order);
+    pending.push({ block: ir.entry, state: entry });
     while (pending.length > 0) {
       const { block: id, state: incoming } = pending.pop()!;
       if (++this.steps > this.budget) throw new BudgetExceeded(`more than ${this.budget} steps`);
@@ -143,6 +146,7 @@ export class Interpreter {
       for (const op of block.ops) {
         if (probing && op.span.start <= probing.offset && probing.offset <= op.span.end) states.forEach(probing.collect);
         states = states.flatMap((s) => this.unlessFailed(() => this.execOp(frame, s, op)));
+        if (states.length > 1) states = distinctStates(states, ir.blocks.length > 0 ? livenessAfter(ir, id) : undefined);
         if (states.length === 0) break;
       }
       const termSpan = 'span' in block.term ? block.term.span : undefined;
@@ -153,7 +157,7 @@ export class Interpreter {
         const ends: Exit[] = [];
         this.terminate(frame, s, block.term, successors, ends);
         if (this.reports !== before) continue;
-        pending.push(...successors);
+        for (const successor of successors) pending.push(successor);
         exits.push(...ends);
       }
     }
@@ -167,7 +171,7 @@ export class Interpreter {
     return this.reports === before ? out : [];
   }
 
-  private terminate(frame: Frame, state: State, term: Terminator, pending: Array<{ block: number; state: State }>, exits: Exit[]): void {
+  private terminate(frame: Frame, state: State, term: Terminator, pending: { push(item: { block: number; state: State }): void }, exits: Exit[]): void {
     switch (term.k) {
       case 'jump':
         pending.push({ block: term.target, state });
@@ -741,13 +745,19 @@ export class Interpreter {
       }
     }
     const entry: State = { vars, objs, rcu: state.rcu, rcuSite: state.rcuSite, facts: {}, loads, trail: [] };
-    const memoKey = `${callee.key}|${frame.via.map((v) => v.span.start).join('>')}|${callSpan.start}|${stateKey(entry)}`;
-    let exits: Outcome[] | undefined = this.inlineMemo.get(memoKey);
-    if (!exits) {
+    const via = [...frame.via, callSite];
+    const chain = chainOf(via);
+    const memoKey = `${callee.key}|${frame.depth}|${stateKey(entry)}`;
+    const memo = this.inlineMemo.get(memoKey);
+    let exits: Outcome[];
+    if (memo) {
+      // The same call made elsewhere: the objects the callee created are named after this call instead.
+      exits = memo.chain === chain ? memo.exits : memo.exits.map((exit) => renameObjects(exit, memo.chain, chain));
+    } else {
       // What the caller handed over stays in the callee's states to the end, so the caller sees what became of it.
-      const calleeFrame: Frame = { fn: callee, via: [...frame.via, callSite], pinned: new Set([...frame.pinned, ...reachable]), depth: frame.depth + 1 };
+      const calleeFrame: Frame = { fn: callee, via, pinned: new Set([...frame.pinned, ...reachable]), depth: frame.depth + 1 };
       exits = this.runFunction(calleeFrame, entry).map((exit) => ({ state: exit.state, value: exit.value ?? UNKNOWN }));
-      this.inlineMemo.set(memoKey, exits);
+      this.inlineMemo.set(memoKey, { chain, exits });
     }
     return exits.map((exit) => {
       const back = exit.state;
@@ -769,6 +779,91 @@ export class Interpreter {
 }
 
 // ---- helpers ---------------------------------------------------------------
+
+function chainOf(via: Site[]): string {
+  return via.map((v) => `${v.fn}@${v.span.start}`).join('>');
+}
+
+/** A memoised callee exit, with the objects created under one call chain renamed for another. */
+function renameObjects(exit: Outcome, from: string, to: string): Outcome {
+  const rename = (id: string) => (id.startsWith(`${from}>`) ? `${to}${id.slice(from.length)}` : id);
+  const objs: Record<string, Obj> = {};
+  for (const [id, obj] of Object.entries(exit.state.objs)) objs[rename(id)] = obj.id === rename(obj.id) ? obj : { ...obj, id: rename(obj.id) };
+  const loads: Record<string, string> = {};
+  for (const [key, id] of Object.entries(exit.state.loads)) loads[key] = rename(id);
+  const value = exit.value.k === 'obj' ? { ...exit.value, id: rename(exit.value.id) } : exit.value;
+  return { state: { ...exit.state, objs, loads }, value };
+}
+
+/** Pending paths, earliest block (in reverse postorder) first; a binary heap. */
+class BlockQueue {
+  private readonly heap: Array<{ block: number; state: State; rank: number; seq: number }> = [];
+  private seq = 0;
+
+  constructor(private readonly order: number[]) {}
+
+  get length(): number {
+    return this.heap.length;
+  }
+
+  push(item: { block: number; state: State }): void {
+    const entry = { block: item.block, state: item.state, rank: this.order[item.block] ?? 0, seq: this.seq++ };
+    const heap = this.heap;
+    heap.push(entry);
+    for (let i = heap.length - 1; i > 0; ) {
+      const parent = (i - 1) >> 1;
+      if (!this.before(heap[i], heap[parent])) break;
+      [heap[i], heap[parent]] = [heap[parent], heap[i]];
+      i = parent;
+    }
+  }
+
+  pop(): { block: number; state: State } | undefined {
+    const heap = this.heap;
+    const top = heap[0];
+    const last = heap.pop();
+    if (heap.length > 0 && last) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const left = 2 * i + 1;
+        const right = left + 1;
+        let best = i;
+        if (left < heap.length && this.before(heap[left], heap[best])) best = left;
+        if (right < heap.length && this.before(heap[right], heap[best])) best = right;
+        if (best === i) break;
+        [heap[i], heap[best]] = [heap[best], heap[i]];
+        i = best;
+      }
+    }
+    return top;
+  }
+
+  private before(a: { rank: number; seq: number }, b: { rank: number; seq: number }): boolean {
+    return a.rank !== b.rank ? a.rank < b.rank : a.seq < b.seq;
+  }
+}
+
+/**
+ * The different states among many, after forgetting what no later code reads. Calls to static
+ * functions return one state per exit of the callee; most differ only in values nobody uses.
+ * Past MAX_STATES_PER_BLOCK the rest are joined, as at a block's entry.
+ */
+function distinctStates(states: State[], live: ReadonlySet<string> | undefined): State[] {
+  const byKey = new Map<string, State>();
+  for (const s of states) {
+    const pruned = live ? dropDeadVariables(s, live) : s;
+    const key = stateKey(pruned);
+    if (!byKey.has(key)) byKey.set(key, pruned);
+  }
+  const distinct = [...byKey.values()];
+  if (distinct.length <= MAX_STATES_PER_BLOCK * 2) return distinct;
+  const joinedByRcu = new Map<number, State>();
+  for (const s of distinct) {
+    const previous = joinedByRcu.get(s.rcu);
+    joinedByRcu.set(s.rcu, previous ? joinStates(previous, widen(s)) : widen(s));
+  }
+  return [...joinedByRcu.values()];
+}
 
 /**
  * Forgets the variables no later code reads (and the decided conditions about them), so paths

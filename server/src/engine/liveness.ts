@@ -130,3 +130,60 @@ export function livenessOf(ir: FunctionIR): Liveness {
   cache.set(ir, liveIn);
   return liveIn;
 }
+
+const orders = new WeakMap<FunctionIR, number[]>();
+
+/**
+ * Each block's position in reverse postorder: visiting blocks in that order lets the paths that
+ * meet at a point arrive before it is passed on, so joins happen once instead of cascading.
+ */
+export function reversePostorder(ir: FunctionIR): number[] {
+  const known = orders.get(ir);
+  if (known) return known;
+  const order = new Array<number>(ir.blocks.length).fill(ir.blocks.length);
+  const visited = new Set<number>();
+  const post: number[] = [];
+  const stack: Array<{ block: number; next: number }> = [{ block: ir.entry, next: 0 }];
+  visited.add(ir.entry);
+  while (stack.length) {
+    const top = stack[stack.length - 1];
+    const succ = successors(ir.blocks[top.block].term);
+    if (top.next < succ.length) {
+      const s = succ[top.next++];
+      if (!visited.has(s)) {
+        visited.add(s);
+        stack.push({ block: s, next: 0 });
+      }
+    } else {
+      post.push(top.block);
+      stack.pop();
+    }
+  }
+  post.reverse().forEach((block, i) => (order[block] = i));
+  orders.set(ir, order);
+  return order;
+}
+
+/**
+ * The locals still read after any operation of a block: what the block or a later one reads.
+ * Conservative (the whole block's reads count), which is enough to merge states mid-block.
+ */
+export function livenessAfter(ir: FunctionIR, block: number): ReadonlySet<string> {
+  let perBlock = afterCache.get(ir);
+  if (!perBlock) afterCache.set(ir, (perBlock = []));
+  let live = perBlock[block];
+  if (!live) {
+    const reads = new Set<string>(livenessOf(ir)[block]);
+    for (const op of ir.blocks[block].ops) opReads(op, reads);
+    termReads(ir.blocks[block].term, reads);
+    for (const s of successors(ir.blocks[block].term)) for (const name of livenessOf(ir)[s]) reads.add(name);
+    for (const op of ir.blocks[block].ops) {
+      const written = opWrites(op);
+      if (written) reads.add(written);
+    }
+    perBlock[block] = live = reads;
+  }
+  return live;
+}
+
+const afterCache = new WeakMap<FunctionIR, Array<Set<string>>>();

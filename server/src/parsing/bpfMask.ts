@@ -56,7 +56,7 @@ export function maskBpfMacros(text: string): MaskedSource {
   const tokens = tokenizeC(text);
   let chars: string[] | undefined;
   const macros: MaskedMacro[] = [];
-  const edit = (): string[] => (chars ??= Array.from({ length: text.length }, (_, i) => text[i]));
+  const edit = (): string[] => (chars ??= text.split(''));
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
