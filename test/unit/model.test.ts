@@ -131,6 +131,21 @@ describe('BPF document model', () => {
     });
   });
 
+  it('resolves <...> includes through the include paths only', async () => {
+    const analyzer = await sharedAnalyzer();
+    const file = path.join(FIXTURES, 'parsing', 'angle.bpf.c');
+    const text = '#include <idioms_helpers.bpf.h>\nint x;\n';
+    try {
+      assert.strictEqual(analyzer.update(file, text).visible.headers.length, 0, 'not beside the file, as a compiler would not');
+      analyzer.configure({ includePaths: [path.join(FIXTURES, 'parsing')] });
+      const analysis = analyzer.update(file, text, 1);
+      assert.ok(analysis.visible.struct('header_value'), 'found through the include path');
+    } finally {
+      analyzer.configure({ includePaths: [] });
+      analyzer.close(file);
+    }
+  });
+
   it('keeps positions in UTF-16 code units across non-ASCII text', async () => {
     const analyzer = await sharedAnalyzer();
     const text = '/* größe 😀 */ struct v { struct bpf_cpumask __kptr *m; };';

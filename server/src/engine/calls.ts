@@ -115,11 +115,11 @@ export class CallHandler {
       if (obj && (obj.life === 'released' || obj.life === 'moved')) this.engine.reportUseAfterRelease(frame, obj, span, `is passed to ${call.callee}`);
       else if (tags.includes('__arg_trusted') && !tags.includes('__arg_nullable')) {
         if (arg.k === 'null' || (obj && obj.nullness !== 'nonnull' && obj.trust !== 'unknown' && obj.life === 'live')) {
-          const what = obj ? describeObj(obj) : 'NULL';
+          const what = obj ? `${describeObj(obj)} may be NULL` : 'NULL is passed';
           this.engine.report(
             'kptr-maybe-null',
             this.engine.site(frame, span),
-            `${what} may be NULL, but ${call.callee}() takes this argument as __arg_trusted without __arg_nullable: the verifier rejects the call ("Caller passes invalid args"). Check it first.`,
+            `${what}, but ${call.callee}() takes this argument as __arg_trusted without __arg_nullable: the verifier rejects the call ("Caller passes invalid args"). Check it first.`,
             obj ? [{ site: obj.site, message: 'may be NULL from here' }] : [],
           );
         }

@@ -35,9 +35,11 @@ export class HeaderModels {
     private readonly source: HeaderSource,
   ) {}
 
-  resolve(includePath: string, fromFile: string, options: IncludeOptions): string | undefined {
+  /** `"x.h"` is searched beside the including file first, `<x.h>` only in the include paths (never the system's). */
+  resolve(includePath: string, fromFile: string, options: IncludeOptions, system = false): string | undefined {
     if (NEVER_PARSED.test(includePath)) return undefined;
-    const candidates = [path.dirname(fromFile), ...options.includePaths].map((dir) => path.resolve(dir, includePath));
+    const dirs = system ? [...options.includePaths] : [path.dirname(fromFile), ...options.includePaths];
+    const candidates = dirs.map((dir) => path.resolve(dir, includePath));
     return candidates.find((candidate) => {
       try {
         return this.source.openText(candidate) !== undefined || fs.statSync(candidate).isFile();
@@ -54,8 +56,7 @@ export class HeaderModels {
     const visit = (from: string, current: DocumentModel, depth: number) => {
       if (depth > options.maxDepth) return;
       for (const include of current.includes) {
-        if (include.system) continue;
-        const resolved = this.resolve(include.path, from, options);
+        const resolved = this.resolve(include.path, from, options, include.system);
         if (!resolved || seen.has(resolved)) continue;
         seen.add(resolved);
         const header = this.load(resolved, options);
