@@ -85,14 +85,8 @@ export class CallHandler {
     for (const arg of args) {
       next = this.engine.escapeOwned(next, arg);
       if (arg.k === 'local-addr') next = this.engine.escapeOwned(withVar(next, arg.name, UNKNOWN), next.vars[arg.name] ?? UNKNOWN);
-      if (arg.k === 'obj' && next.objs[arg.id]?.trust === 'stack') next = this.escapeFieldsOf(next);
     }
     return { state: next, value: UNKNOWN };
-  }
-
-  /** A stack struct handed to unknown code may have had references stored into it; stop tracking what is stored there. */
-  private escapeFieldsOf(state: State): State {
-    return state;
   }
 
   /** bpf_spin_unlock ends every non-owning pointer into a collection: using one afterwards is refused. */
