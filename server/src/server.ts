@@ -17,6 +17,7 @@ import { ownershipDiagnostics, packagedRuleHref } from './features/diagnostics';
 import { codeActions } from './features/codeActions';
 import { COMPLETION_TRIGGERS, completionsAt } from './features/completion';
 import { SIGNATURE_TRIGGERS, signatureHelpAt } from './features/signatureHelp';
+import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, semanticTokens } from './features/semanticTokens';
 import { BpfKptrSettings, DEFAULT_SETTINGS, readSettings } from './settings';
 import { findProjectConfig } from './config/projectConfig';
 
@@ -52,6 +53,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
   const documents = new TextDocuments(TextDocument);
   let settings: BpfKptrSettings = DEFAULT_SETTINGS;
   let canPullConfiguration = false;
+  let canRefreshSemanticTokens = false;
   const reportedProblems = new Set<string>();
 
   const reportOnce = (message: string, type: 'warning' | 'error' = 'warning') => {
@@ -100,6 +102,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
       return new ResponseError(ErrorCodes.InternalError, options.startupError, { retry: false });
     }
     canPullConfiguration = Boolean(params.capabilities.workspace?.configuration);
+    canRefreshSemanticTokens = Boolean(params.capabilities.workspace?.semanticTokens?.refreshSupport);
     const initOptions = params.initializationOptions as { settings?: unknown } | undefined;
     if (initOptions?.settings !== undefined) applySettings(initOptions.settings);
     return {
@@ -110,6 +113,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
         codeActionProvider: { codeActionKinds: ['quickfix'] },
         completionProvider: { triggerCharacters: COMPLETION_TRIGGERS, resolveProvider: false },
         signatureHelpProvider: { triggerCharacters: SIGNATURE_TRIGGERS, retriggerCharacters: [','] },
+        semanticTokensProvider: { legend: { tokenTypes: [...SEMANTIC_TOKEN_TYPES], tokenModifiers: [...SEMANTIC_TOKEN_MODIFIERS] }, full: true },
       },
       serverInfo: { name: SERVER_NAME, version: options.version },
     };
@@ -133,6 +137,8 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     if (canPullConfiguration) await refreshConfiguration();
     else applySettings((change.settings as { bpfKptr?: unknown } | undefined)?.bpfKptr);
     for (const doc of documents.all()) scheduleDiagnostics(doc.uri, 0);
+    // The kernel version changes what the engine sees, so the highlighting too.
+    if (canRefreshSemanticTokens) void connection.languages.semanticTokens.refresh().catch(() => undefined);
   });
 
   const analyze = (doc: TextDocument) => {
@@ -270,6 +276,15 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
         uri: params.textDocument.uri,
         diagnostics: diagnostics.filter((d) => d && typeof d === 'object' && d.range),
       });
+    }),
+  );
+
+  connection.languages.semanticTokens.on(
+    guarded('semantic tokens', (params: { textDocument: { uri: string } }) => {
+      const found = params?.textDocument?.uri ? analysisFor(params.textDocument.uri) : undefined;
+      if (!found || !analyzer) return { data: [] };
+      const ownership = analyzer.ownership(documentKey(params.textDocument.uri), settingsFor(params.textDocument.uri).kernelVersion);
+      return { data: semanticTokens(found.analysis, ownership) };
     }),
   );
 

@@ -8,6 +8,7 @@ import type { VisibleModel } from '../model/visibleModel';
 import { checkKptrFields } from './fieldChecks';
 import type { Finding, RelatedSite, SkippedFunction } from './findings';
 import { BudgetExceeded, describeObj, Exit, Frame, Interpreter, releaseFor, variableHolding } from './interpreter';
+import { MarkedSpan, MarkSet } from './marks';
 import { emptyState, Obj, State, UNKNOWN, Value, withObj } from './state';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
@@ -23,6 +24,7 @@ export interface OwnershipOptions {
 export interface RootResult {
   findings: Finding[];
   calledGlobals: string[];
+  marks: MarkedSpan[];
   skipped?: SkippedFunction;
 }
 
@@ -74,6 +76,8 @@ export interface OwnershipResult {
   roots: string[];
   /** For each root, the global functions it calls (directly or through static functions). */
   globalCalls: Record<string, string[]>;
+  /** Owned and released references and kptr field accesses, as every analysed path saw them. */
+  marks: MarkedSpan[];
 }
 
 /** Kernel structs that user code may redeclare (vmlinux-free programs) but that are never program-local. */
@@ -328,9 +332,9 @@ function analyzeRoot(world: EngineWorld, root: RootInfo, budget: number): RootRe
     for (const exit of exits) checkExit(engine, world, root, exit, exits);
   } catch (error) {
     if (!(error instanceof BudgetExceeded)) throw error;
-    return { findings: [], calledGlobals: [], skipped: { fn: root.fn.key, reason: `analysis budget exceeded (${error.message})` } };
+    return { findings: [], calledGlobals: [], marks: [], skipped: { fn: root.fn.key, reason: `analysis budget exceeded (${error.message})` } };
   }
-  return { findings: [...engine.findings.values()], calledGlobals: [...engine.calledGlobals] };
+  return { findings: [...engine.findings.values()], calledGlobals: [...engine.calledGlobals], marks: engine.marks.list() };
 }
 
 /**
@@ -347,6 +351,7 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
   const globalCalls: Record<string, string[]> = {};
   const declarations = declarationDigest(visible);
   const fresh = new Map<string, RootResult>();
+  const marks = new MarkSet();
   for (const root of roots) {
     if (!root.fn.ir) continue;
     const key = rootCacheKey(root, world, declarations, options.kernel);
@@ -357,6 +362,7 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
       continue;
     }
     globalCalls[root.fn.key] = result.calledGlobals;
+    marks.addAll(result.marks);
     for (const finding of result.findings) {
       const findingKey = `${finding.code}|${finding.site.fn}|${finding.site.span.start}|${finding.site.span.end}`;
       const known = findings.get(findingKey);
@@ -369,5 +375,5 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
     for (const [key, value] of fresh) options.cache.set(key, value);
   }
   const fieldFindings = checkKptrFields(visible, options.kernel);
-  return { findings: [...fieldFindings, ...findings.values()], skipped, roots: roots.map((r) => r.fn.key), globalCalls };
+  return { findings: [...fieldFindings, ...findings.values()], skipped, roots: roots.map((r) => r.fn.key), globalCalls, marks: marks.list() };
 }

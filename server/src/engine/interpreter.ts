@@ -19,6 +19,7 @@ import {
   withVar,
 } from './state';
 import { livenessAfter, livenessOf, reversePostorder } from './liveness';
+import { markOfHeld, MarkSet } from './marks';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
 export interface Outcome {
@@ -61,6 +62,8 @@ export class Interpreter {
   readonly throwExits: Exit[] = [];
   /** Global functions this root calls: their own findings also stop this program from loading. */
   readonly calledGlobals = new Set<string>();
+  /** What each variable read and kptr field access saw, for semantic highlighting. */
+  readonly marks = new MarkSet();
   /** Sees every state that reaches an operation covering `offset` in function `fn` (for hovers). */
   probe?: { fn: string; offset: number; collect: (state: State) => void };
   private steps = 0;
@@ -294,8 +297,11 @@ export class Interpreter {
 
   evalExpr(frame: Frame, state: State, expr: Expr, discarded = false): Outcome[] {
     switch (expr.k) {
-      case 'local':
-        return [{ state, value: state.vars[expr.name] ?? UNKNOWN }];
+      case 'local': {
+        const value = state.vars[expr.name] ?? UNKNOWN;
+        this.marks.note(frame.fn.key, expr.span, markOfHeld(objOf(state, value)));
+        return [{ state, value }];
+      }
       case 'global':
         return [this.readGlobal(frame, state, expr)];
       case 'null':
@@ -374,6 +380,7 @@ export class Interpreter {
   private readGlobal(frame: Frame, state: State, expr: Extract<Expr, { k: 'global' }>): Outcome {
     const global = this.world.global(expr.name);
     if (global?.tag && global.type.pointerDepth === 1 && global.type.arrayLength === undefined) {
+      this.marks.note(frame.fn.key, expr.span, 'kptr-field');
       return this.kptrLoad(frame, state, global.tag.name, global.type.struct, `${expr.name}`, expr.span, `global:${expr.name}`);
     }
     if (this.world.map(expr.name)) return { state, value: { k: 'map', name: expr.name } };
@@ -433,6 +440,11 @@ export class Interpreter {
     return { state: cacheKey ? { ...next, loads: { ...next.loads, [cacheKey]: id } } : next, value: { k: 'obj', id } };
   }
 
+  /** The field name closes a member expression (`v->mask`), so its span ends where the expression does. */
+  private markField(frame: Frame, memberSpan: RelSpan, field: string): void {
+    this.marks.note(frame.fn.key, { start: memberSpan.end - field.length, end: memberSpan.end }, 'kptr-field');
+  }
+
   private readField(frame: Frame, state: State, base: Value, expr: Extract<Expr, { k: 'field' }>): Outcome {
     const checked = this.checkDeref(frame, state, base, expr.span);
     const obj = objOf(checked, base);
@@ -440,6 +452,7 @@ export class Interpreter {
     const container = obj.valueStruct ?? obj.struct;
     const field = this.world.field(container, expr.field);
     if (field?.tag && field.type.pointerDepth === 1 && field.type.arrayLength === undefined) {
+      this.markField(frame, expr.span, expr.field);
       return this.kptrLoad(frame, checked, field.tag.name, field.type.struct, `${container}.${expr.field}`, expr.span, `${obj.id}.${expr.field}`);
     }
     if (field && field.type.pointerDepth === 0 && field.type.struct) {
@@ -557,6 +570,7 @@ export class Interpreter {
         const obj = objOf(next, base);
         const container = obj ? obj.valueStruct ?? obj.struct : undefined;
         const field = this.world.field(container, of.field);
+        if (field?.tag) this.markField(frame, of.span, of.field);
         const value: Value = {
           k: 'field-addr',
           base: obj?.id,
@@ -586,6 +600,7 @@ export class Interpreter {
     if (of.k === 'global') {
       const global = this.world.global(of.name);
       if (global?.tag) {
+        this.marks.note(frame.fn.key, of.span, 'kptr-field');
         return [{ state, value: { k: 'field-addr', field: of.name, tag: global.tag.name, pointee: global.type.struct, onStack: false } }];
       }
       if (this.world.map(of.name)) return [{ state, value: { k: 'map', name: of.name } }];
@@ -600,8 +615,11 @@ export class Interpreter {
       const value = expr.op === '=' ? valueOutcome.value : UNKNOWN;
       const target = expr.target;
       switch (target.k) {
-        case 'local':
-          return [{ state: this.assignLocal(valueOutcome.state, target.name, value), value }];
+        case 'local': {
+          const next = this.assignLocal(valueOutcome.state, target.name, value);
+          this.marks.note(frame.fn.key, target.span, markOfHeld(objOf(next, value)));
+          return [{ state: next, value }];
+        }
         case 'field':
           return this.evalExpr(frame, valueOutcome.state, target.base).map((baseOutcome) => {
             let base = baseOutcome.value;
@@ -612,6 +630,7 @@ export class Interpreter {
             const container = obj ? obj.valueStruct ?? obj.struct : undefined;
             const field = this.world.field(container, target.field);
             const inKernelMemory = obj !== undefined && (obj.trust === 'map-value' || obj.trust === 'owned' || obj.trust === 'rcu' || obj.trust === 'non-owning');
+            if (field?.tag) this.markField(frame, target.span, target.field);
             if (inKernelMemory && field?.tag && (field.tag.name === '__kptr' || field.tag.name === '__percpu_kptr' || field.tag.name === '__kptr_ref')) {
               this.reportDirectStore(frame, next, expr, field.tag.name, `${describeBase(target)}->${target.field}`, value, field.type.struct);
               return { state: next, value };
