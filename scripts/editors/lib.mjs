@@ -36,6 +36,8 @@ export const TEST_SETTINGS = {
   'security.workspace.trust.enabled': false,
   'editor.hover.delay': 100,
   'editor.minimap.enabled': false,
+  // Screenshots: no sticky scroll header half covering the lines under it.
+  'editor.stickyScroll.enabled': false,
   'files.hotExit': 'off',
   'window.restoreWindows': 'none',
   'git.enabled': false,

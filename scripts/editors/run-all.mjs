@@ -5,11 +5,18 @@
 //   node scripts/editors/run-all.mjs [--only vscode,ui,neovim,emacs] [--no-build]
 //
 //   vscode  the @vscode/test-electron extension-host suite (test/vscode/) inside code-server's
-//           extension host, through scripts/editors/vscode-stand-in.mjs
+//           extension host, through scripts/editors/vscode-stand-in.mjs: activation, contributions,
+//           hovers, diagnostics, quick fixes, completion, signature help, snippets
 //   ui      the VS Code workbench in headless chromium with the extension installed from a
-//           freshly packaged .vsix (test/editors/ui.mjs)
-//   neovim  Neovim with the README's and the recommended init.lua (test/editors/neovim.mjs)
-//   emacs   Emacs with Eglot, the README's and the recommended init.el (test/editors/emacs.mjs)
+//           freshly packaged .vsix (test/editors/ui.mjs): hover widgets, TextMate scopes,
+//           squiggles and the Problems panel, the suggest widget, the light bulb's quick fix
+//   neovim  Neovim with the README's and the recommended init.lua (test/editors/neovim.mjs):
+//           hover, vim.diagnostic, vim.lsp.buf.code_action(), completion
+//   emacs   Emacs with Eglot, the README's and the recommended init.el (test/editors/emacs.mjs):
+//           hover, Flymake, eglot-code-actions, completion-at-point
+//
+// scripts/editors/prove-red.mjs runs these suites on a broken copy to show that each check fails
+// when its feature does.
 //
 // --no-build uses dist/ and out/ as they are (the ui suite's packaging still builds: vsce runs
 // vscode:prepublish).

@@ -54,6 +54,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
   let settings: BpfKptrSettings = DEFAULT_SETTINGS;
   let canPullConfiguration = false;
   let canRefreshSemanticTokens = false;
+  let clientExpandsSnippets = false;
   const reportedProblems = new Set<string>();
 
   const reportOnce = (message: string, type: 'warning' | 'error' = 'warning') => {
@@ -102,6 +103,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
       return new ResponseError(ErrorCodes.InternalError, options.startupError, { retry: false });
     }
     canPullConfiguration = Boolean(params.capabilities.workspace?.configuration);
+    clientExpandsSnippets = params.capabilities.textDocument?.completion?.completionItem?.snippetSupport === true;
     canRefreshSemanticTokens = Boolean(params.capabilities.workspace?.semanticTokens?.refreshSupport);
     const initOptions = params.initializationOptions as { settings?: unknown } | undefined;
     if (initOptions?.settings !== undefined) applySettings(initOptions.settings);
@@ -246,7 +248,10 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     guarded('completion', (params: PositionParams) => {
       const found = params?.textDocument?.uri && params.position ? analysisFor(params.textDocument.uri) : undefined;
       if (!found) return null;
-      const result = completionsAt(found.analysis, found.doc.offsetAt(params.position), { kernelVersion: settingsFor(params.textDocument.uri).kernelVersion });
+      const result = completionsAt(found.analysis, found.doc.offsetAt(params.position), {
+        kernelVersion: settingsFor(params.textDocument.uri).kernelVersion,
+        snippets: clientExpandsSnippets,
+      });
       if (!result) return { isIncomplete: false, items: [] };
       const range = { start: found.doc.positionAt(result.replace.start), end: found.doc.positionAt(result.replace.end) };
       return {

@@ -1,9 +1,9 @@
 // Shared by the Neovim and Emacs suites: the README's snippets, a scratch home with the server on
 // PATH (as `npm install -g .` would put it), running an editor in its own process group.
 import { once } from 'events';
-import { mkdirSync, readFileSync, symlinkSync } from 'fs';
+import { cpSync, mkdirSync, readFileSync, symlinkSync } from 'fs';
 import { join } from 'path';
-import { ROOT, createScratch, killGroup, sweep } from '../../scripts/editors/lib.mjs';
+import { EXAMPLES, ROOT, createScratch, killGroup, sweep } from '../../scripts/editors/lib.mjs';
 
 /** The fenced block with this info string in the README's "Other editors" section. */
 export function readmeSnippet(info) {
@@ -78,4 +78,48 @@ export function expectHover(text) {
   const expected = [/__kptr.*referenced kptr/, /bpf_kptr_xchg/, /birth_cpu/];
   const missing = expected.filter((re) => !re.test(text ?? ''));
   if (missing.length) throw new Error(`hover was ${JSON.stringify((text ?? '').slice(0, 300))}; missing ${missing.join(', ')}`);
+}
+
+/** Line and column (1-based) of `word` inside the `nth` occurrence of `needle` in an example; `nth` on its line too. */
+export function locate(file, needle, word = needle, nth = 0) {
+  const text = readFileSync(join(EXAMPLES, file), 'utf8');
+  let at = -1;
+  for (let i = 0; i <= nth; i++) at = text.indexOf(needle, at + 1);
+  if (at < 0) throw new Error(`${file} has no occurrence ${nth + 1} of ${JSON.stringify(needle)}`);
+  const offset = at + needle.lastIndexOf(word);
+  const before = text.slice(0, offset);
+  const lineStart = before.lastIndexOf('\n') + 1;
+  // Which occurrence of `word` on its line (`mask` in `bpf_cpumask_set_cpu(0, mask)` is the second).
+  const nthOnLine = text.slice(lineStart, offset).split(word).length - 1;
+  return { line: before.split('\n').length, column: offset - lineStart + 1, word, nth: nthOnLine };
+}
+
+/** The four mistakes of examples/mistakes.bpf.c: the code each editor must show, and where (the start of the range). */
+export const MISTAKES = [
+  { code: 'kptr-leak', ...locate('mistakes.bpf.c', 'if (!slot)\n\t\treturn 0;', 'return 0;') },
+  { code: 'kptr-maybe-null', ...locate('mistakes.bpf.c', 'bpf_cpumask_set_cpu(0, mask);', 'mask') },
+  { code: 'kptr-direct-store', ...locate('mistakes.bpf.c', 'slot->mask = NULL;', 'slot->mask = NULL') },
+  { code: 'kptr-xchg-discarded', ...locate('mistakes.bpf.c', '\tbpf_kptr_xchg(&slot->mask, mask);', 'bpf_kptr_xchg(&slot->mask, mask)') },
+];
+
+/** The titles of the quick fixes for the leak, in the order the server lists them. */
+export const LEAK_FIXES = ['Release `mask` with bpf_cpumask_release before this exit', 'Suppress kptr-leak on this line'];
+
+/** Compares [code, line, column] triples with MISTAKES; throws with both lists. */
+export function expectMistakes(found, what) {
+  const expected = MISTAKES.map((m) => [m.code, m.line, m.column]);
+  if (JSON.stringify(found) !== JSON.stringify(expected)) throw new Error(`${what}: ${JSON.stringify(found)}; expected ${JSON.stringify(expected)}`);
+}
+
+/** A scratch copy of examples/ (editors may write lock, backup or auto-save files beside what they edit). */
+export function examplesCopy(scratch) {
+  const dir = join(scratch.dir, 'examples');
+  cpSync(EXAMPLES, dir, { recursive: true });
+  return dir;
+}
+
+/** What an inserted completion must look like: the name, and no snippet syntax left in the text. */
+export function expectPlainCall(text, name, what = 'inserted') {
+  if (typeof text !== 'string' || !text.trim().startsWith(name)) throw new Error(`${what} ${JSON.stringify(text)}; expected ${name}...`);
+  if (/\$\{?\d/.test(text)) throw new Error(`${what} ${JSON.stringify(text)}: snippet syntax ${what === 'inserted' ? 'left in the buffer' : 'shown to the user'}`);
 }

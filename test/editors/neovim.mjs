@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 // Neovim (Debian's 0.7.2) as an LSP client: Neovim runs with a user's init.lua from
-// ~/.config/nvim, which starts `bpf-kptr-language-server --stdio` from PATH; a probe hovers `__kptr`
-// and reads the floating window.
+// ~/.config/nvim, which starts `bpf-kptr-language-server --stdio` from PATH, in a scratch copy of
+// examples/. A probe (neovim/probe.lua) hovers `__kptr` and reads the floating window, reads the
+// ownership diagnostics of mistakes.bpf.c from vim.diagnostic, applies the leak's quick fix with
+// vim.lsp.buf.code_action() and sees the diagnostic go, and asks for completion after
+// `bpf_cpumask_` (with <C-x><C-o> too when the config sets the LSP omnifunc).
 //
 //   node test/editors/neovim.mjs [--config FILE]
 //
@@ -10,9 +13,9 @@
 // one: also .bpf.h files, one server for all buffers, K mapped).
 import { readFileSync, writeFileSync } from 'fs';
 import { join, resolve } from 'path';
-import { EXAMPLES, cleanupOnSignals, log } from '../../scripts/editors/lib.mjs';
+import { cleanupOnSignals, log } from '../../scripts/editors/lib.mjs';
 import { provision, TOOLS } from '../../scripts/editors/provision.mjs';
-import { check, editorScratch, ensureDir, expectHover, readmeSnippet, report, runGroup } from './common.mjs';
+import { check, editorScratch, ensureDir, examplesCopy, expectHover, expectMistakes, expectPlainCall, LEAK_FIXES, MISTAKES, readmeSnippet, report, runGroup } from './common.mjs';
 
 const HERE = join(resolve(new URL('.', import.meta.url).pathname), 'neovim');
 const args = process.argv.slice(2);
@@ -34,7 +37,7 @@ async function runVariant(variant) {
     const out = join(scratch.dir, 'probe.json');
     const started = Date.now();
     const run = await runGroup(scratch, TOOLS.nvim, ['--headless', 'cpumask_per_task.bpf.c', '-c', `luafile ${join(HERE, 'probe.lua')}`], {
-      cwd: EXAMPLES,
+      cwd: examplesCopy(scratch),
       env: { BPF_KPTR_PROBE_OUT: out, BPF_KPTR_PROBE_HOVER: variant.hover, BPF_KPTR_PROBE_MORE: variant.more.join(':') },
       timeoutMs: 60000,
     });
@@ -65,6 +68,55 @@ async function runVariant(variant) {
       } else if (!more.attached) {
         results.push({ name: `not asserted: ${more.file}`, info: `not attached: Neovim gives it the filetype ${more.filetype}, which the snippet's pattern does not match` });
       }
+    }
+    check(results, 'the ownership diagnostics of mistakes.bpf.c reach vim.diagnostic: the four codes, where they are, source bpf-kptr, errors', () => {
+      if (probe.error) throw new Error(probe.error);
+      const list = probe.diagnostics ?? [];
+      expectMistakes(list.map((d) => [d.code, d.line, d.col]), 'vim.diagnostic.get()');
+      const wrong = list.filter((d) => d.source !== 'bpf-kptr' || d.severity !== 1 || !d.has_data);
+      if (wrong.length) throw new Error(`not a bpf-kptr error with its fix data: ${JSON.stringify(wrong)}`);
+      return `${probe.diagnostics_ms} ms after opening`;
+    });
+    check(results, 'the leak\'s quick fix through vim.lsp.buf.code_action(): offered, applied, and its diagnostic goes', () => {
+      if (probe.error) throw new Error(probe.error);
+      const q = probe.quickfix;
+      if (!q) throw new Error('no kptr-leak diagnostic to fix');
+      if (JSON.stringify(q.offered) !== JSON.stringify(LEAK_FIXES)) throw new Error(`the menu offered ${JSON.stringify(q.offered)}; expected ${JSON.stringify(LEAK_FIXES)}`);
+      if (!q.applied) throw new Error('the buffer did not change');
+      const after = (q.after ?? []).map((d) => d.code);
+      const expected = MISTAKES.slice(1).map((m) => m.code);
+      if (JSON.stringify(after) !== JSON.stringify(expected)) throw new Error(`vim.diagnostic holds ${JSON.stringify(after)} after the fix; expected ${JSON.stringify(expected)}`);
+      if (!(q.lines ?? []).some((l) => l.trim() === 'bpf_cpumask_release(mask);')) throw new Error(`no release inserted: ${JSON.stringify(q.lines)}`);
+      return `diagnostics refreshed ${q.ms} ms after the edit`;
+    });
+    check(results, 'completion after bpf_cpumask_ (textDocument/completion): the cpumask kfuncs, replacing what was typed', () => {
+      if (probe.error) throw new Error(probe.error);
+      const c = probe.completion;
+      if (!c || c.error) throw new Error(`no completion: ${c?.error ?? 'no result'}`);
+      const missing = ['bpf_cpumask_create', 'bpf_cpumask_release', 'bpf_cpumask_set_cpu'].filter((l) => !c.labels.includes(l));
+      if (missing.length) throw new Error(`missing ${missing.join(', ')} among ${c.labels.length} items`);
+      const range = c.items.bpf_cpumask_set_cpu.range;
+      const show = (r) => (r && r.start ? `${r.start.line}:${r.start.character}-${r.end.line}:${r.end.character}` : JSON.stringify(r));
+      const typed = `${c.cursor.line}:1-${c.cursor.line}:${c.cursor.character}`; // after the tab, up to the cursor
+      if (show(range) !== typed) throw new Error(`textEdit range ${show(range)}; expected ${typed}, the typed bpf_cpumask_`);
+      // What the omnifunc inserts for each (Neovim turns a snippet into plain text itself).
+      for (const [label, item] of Object.entries(c.items)) expectPlainCall(item.word, label, 'the omnifunc would insert');
+      return `${c.ms} ms, ${c.labels.length} items`;
+    });
+    check(results, 'no snippet syntax is sent to Neovim 0.7, which declares snippetSupport false', () => {
+      const snippets = Object.entries(probe.completion?.items ?? {}).filter(([, item]) => item.insertTextFormat === 2);
+      if (snippets.length) throw new Error(`the server sends ${snippets.map(([l]) => l).join(', ')} as snippets (insertTextFormat 2)`);
+      return `${Object.keys(probe.completion?.items ?? {}).length} items, all plain text`;
+    });
+    if (probe.completion?.omnifunc === 'v:lua.vim.lsp.omnifunc') {
+      check(results, '<C-x><C-o> (the LSP omnifunc) completes bpf_cpumask_set_c in insert mode', () => {
+        const omni = probe.completion.omni ?? {};
+        if (!omni.items) throw new Error(`no completion menu (line ${JSON.stringify(omni.line_during)})`);
+        expectPlainCall(omni.line, 'bpf_cpumask_set_cpu');
+        return `${omni.ms} ms: ${JSON.stringify(omni.line)}`;
+      });
+    } else if (probe.completion) {
+      results.push({ name: 'not asserted: <C-x><C-o>', info: `the config leaves omnifunc as ${JSON.stringify(probe.completion.omnifunc)} (Neovim sets the LSP omnifunc itself only from 0.10): completion reaches the server only through a plugin or by hand` });
     }
     if (variant.strict === false && (probe.active_clients ?? []).length > 1) {
       results.push({ name: 'not asserted: servers', info: `${probe.active_clients.length} clients for ${1 + (probe.more ?? []).length} buffers` });

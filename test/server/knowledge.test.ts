@@ -29,7 +29,7 @@ describe('knowledge base through the real server', function () {
 
   before(async () => {
     client = TestClient.start();
-    await client.initialize();
+    await client.initialize({ textDocument: { completion: { completionItem: { snippetSupport: true } } } });
   });
   after(async () => client.shutdown());
 
@@ -71,6 +71,22 @@ describe('knowledge base through the real server', function () {
     }
     analyzer.close('/virtual/snippet.bpf.c');
     assert.deepStrictEqual(problems, []);
+  });
+
+  it('sends plain names, never tab-stop syntax, to a client that cannot expand snippets', async () => {
+    const plain = TestClient.start();
+    try {
+      await plain.initialize({ textDocument: { completion: { completionItem: { snippetSupport: false } } } });
+      const text = 'void probe(void)\n{\n\tbpf_cpumask_set\n}\n';
+      const uri = await plain.open(file, text);
+      const list = await plain.request<CompletionList>('textDocument/completion', { textDocument: { uri }, position: position(text, text.indexOf('set') + 3) });
+      const setCpu = list.items.find((i) => i.label === 'bpf_cpumask_set_cpu');
+      assert.ok(setCpu, 'bpf_cpumask_set_cpu offered');
+      assert.strictEqual((setCpu.textEdit as { newText: string }).newText, 'bpf_cpumask_set_cpu');
+      assert.deepStrictEqual(list.items.filter((i) => i.insertTextFormat === 2 || /\$\{?\d/.test((i.textEdit as { newText: string }).newText)).map((i) => i.label), []);
+    } finally {
+      await plain.shutdown();
+    }
   });
 
   it('answers hovers on every kptr tag and annotation macro', async () => {

@@ -78,6 +78,20 @@ describe('quick fixes: each one removes its diagnostic and raises no other', () 
     });
   }
 
+  it('braces a lone if body in the file\'s own style: the brace on the condition\'s line', async () => {
+    const analyzer = await sharedAnalyzer();
+    const file = path.join(EXAMPLES, 'mistakes.bpf.c');
+    const text = fs.readFileSync(file, 'utf8');
+    try {
+      const leak = diagnose(analyzer, file, text).find((d) => d.code === 'kptr-leak')!;
+      const [fix] = codeActions({ analysis: analyzer.get(file)!, withTree: (use) => analyzer.withTree(file, use), uri: URI, diagnostics: [leak] });
+      const fixed = apply(text, fix.edit!.changes![URI]);
+      assert.ok(fixed.includes('\tif (!slot) {\n\t\tbpf_cpumask_release(mask);\n\t\treturn 0;\n\t}\n'), fixed);
+    } finally {
+      analyzer.close(file);
+    }
+  });
+
   it('covered every kind of fix', () => {
     assert.ok(fixesSeen >= 6, `only ${fixesSeen} fixes were tried`);
     assert.deepStrictEqual([...kinds].sort(), ['Release', 'Return', 'Store'].sort(), `fix kinds tried: ${[...kinds].join(', ')}`);

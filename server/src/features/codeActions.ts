@@ -170,14 +170,17 @@ export function codeActions(input: CodeActionInput): CodeAction[] {
       }
       return [{ range: range(lineStart, lineStart), newText: lines.map((l) => `${indent}${l}\n`).join('') }];
     }
-    // `if (!slot) return 0;`: the return becomes a block with the release in front of it.
+    // `if (!slot) return 0;`: the return becomes a block with the release in front of it, its
+    // brace on the line of the condition (or `else`, `do`) unless a comment sits in between.
     const outer = indentOf(text, statement.parent.startIndex);
     const body = text.slice(statement.startIndex, statement.endIndex);
     const inner = outer + unit;
+    const opener = statement.previousSibling;
+    const from = opener && text.slice(opener.endIndex, statement.startIndex).trim() === '' ? opener.endIndex : statement.startIndex;
     return [
       {
-        range: range(statement.startIndex, statement.endIndex),
-        newText: `{\n${lines.map((l) => `${inner}${l}\n`).join('')}${inner}${body}\n${outer}}`,
+        range: range(from, statement.endIndex),
+        newText: `${from === statement.startIndex ? '' : ' '}{\n${lines.map((l) => `${inner}${l}\n`).join('')}${inner}${body}\n${outer}}`,
       },
     ];
   }

@@ -2,7 +2,7 @@ import type { CompletionItem, MarkupContent } from 'vscode-languageserver-types'
 import type { DocumentAnalysis } from '../analyzer';
 import { atLeast, formatVersion, KernelVersion } from '../knowledge/kernelVersion';
 import { KFUNCS, lookupKfunc } from '../knowledge/kfuncTable';
-import { contractAt, KfuncEntry, visibleParams } from '../knowledge/kfuncTypes';
+import { contractAt, KfuncEntry, signatureOf, visibleParams } from '../knowledge/kfuncTypes';
 import { MACROS } from '../knowledge/macros';
 import { PROGRAM_WRAPPERS } from '../knowledge/macroSyntax';
 import { SECTION_DEFS } from '../knowledge/sections';
@@ -17,6 +17,8 @@ const KIND = { function: 3, field: 5, keyword: 14, snippet: 15, value: 12, const
 
 export interface CompletionContext {
   kernelVersion: KernelVersion;
+  /** The client expands snippets (`completionItem.snippetSupport`); otherwise items insert their plain name. */
+  snippets: boolean;
 }
 
 export interface CompletionResult {
@@ -43,6 +45,13 @@ export function callSnippet(entry: KfuncEntry): string {
  * Elsewhere it offers nothing: plain C identifiers are clangd's job.
  */
 export function completionsAt(analysis: DocumentAnalysis, offset: number, context: CompletionContext): CompletionResult | undefined {
+  const result = completionsFor(analysis, offset, context);
+  if (!result || context.snippets) return result;
+  // Tab-stop syntax would land in the buffer as text in an editor that cannot expand it.
+  return { ...result, items: result.items.map((item) => (item.insertTextFormat === 2 ? { ...item, insertText: undefined, insertTextFormat: 1 } : item)) };
+}
+
+function completionsFor(analysis: DocumentAnalysis, offset: number, context: CompletionContext): CompletionResult | undefined {
   const text = analysis.text;
   const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
   const before = text.slice(lineStart, offset);
@@ -73,8 +82,8 @@ function kfuncItems(kernel: KernelVersion, boosted: Set<string>): CompletionItem
     return {
       label: entry.name,
       kind: KIND.function,
-      detail: `${entry.returns} ${entry.name}(${visibleParams(entry).map((p) => (p.isType ? p.name : p.type)).join(', ')})${availability}`,
-      documentation: markdown(kfuncMarkdown(entry, kernel)),
+      detail: `${signatureOf(entry)}${availability}`,
+      documentation: markdown(kfuncMarkdown(entry, kernel, false)),
       insertText: callSnippet(entry),
       insertTextFormat: 2,
       sortText: `${boosted.has(entry.name) ? '0' : contract.available ? '1' : '9'}_${entry.name}`,

@@ -123,9 +123,10 @@ function programTypesOf(set: KfuncSet, kernel: KernelVersion): string {
   return allowed.length ? allowed.join(', ') : 'program types not recorded here';
 }
 
-export function kfuncMarkdown(entry: KfuncEntry, kernel: KernelVersion): string {
+export function kfuncMarkdown(entry: KfuncEntry, kernel: KernelVersion, withSignature = true): string {
   const lines: string[] = [];
-  lines.push('```c', signatureOf(entry), '```');
+  // Completion shows the signature in its detail line already.
+  if (withSignature) lines.push('```c', signatureOf(entry), '```');
   const c = contractAt(entry, kernel);
   if (!c.available) {
     lines.push(

@@ -3,7 +3,9 @@
 -- Differences from a first attempt that matter on Neovim 0.7.2:
 --  * *.h files get the filetype cpp unless g:c_syntax_for_h is set, so match c and cpp;
 --  * vim.lsp.start_client starts a new server each call: start one and attach every buffer to it;
---  * K is mapped to the hover only from Neovim 0.10 on: map it here.
+--  * K is mapped to the hover only from Neovim 0.10 on: map it here;
+--  * the LSP omnifunc is set by default only from Neovim 0.10 on: set it, so <C-x><C-o> completes
+--    kfuncs, tags and section names from the server.
 local bpf_kptr
 vim.api.nvim_create_autocmd('FileType', {
   pattern = { 'c', 'cpp' },
@@ -18,5 +20,6 @@ vim.api.nvim_create_autocmd('FileType', {
     end
     vim.lsp.buf_attach_client(args.buf, bpf_kptr)
     vim.keymap.set('n', 'K', vim.lsp.buf.hover, { buffer = args.buf })
+    vim.bo[args.buf].omnifunc = 'v:lua.vim.lsp.omnifunc'
   end,
 })

@@ -6,6 +6,7 @@
  */
 import * as assert from 'assert';
 import * as fs from 'fs';
+import * as os from 'os';
 import * as path from 'path';
 import * as vscode from 'vscode';
 
@@ -105,4 +106,75 @@ export function serverPids(): number[] {
     }
   }
   return pids;
+}
+
+/** The code of a diagnostic as VS Code holds it: a string, or `{ value, target }` when it links to a rule page. */
+export function codeOf(diagnostic: vscode.Diagnostic): string {
+  const code = diagnostic.code;
+  return typeof code === 'object' && code !== null ? String(code.value) : String(code);
+}
+
+/** This extension's diagnostics on a document (source `bpf-kptr`), in document order. */
+export function ownDiagnostics(uri: vscode.Uri): vscode.Diagnostic[] {
+  return vscode.languages
+    .getDiagnostics(uri)
+    .filter((d) => d.source === 'bpf-kptr')
+    .sort((a, b) => a.range.start.compareTo(b.range.start));
+}
+
+/** Waits until the document's bpf-kptr diagnostics carry exactly these codes (in document order). */
+export async function waitForCodes(uri: vscode.Uri, codes: string[], timeoutMs = 30000): Promise<vscode.Diagnostic[]> {
+  let last: string[] = [];
+  try {
+    return await waitFor(
+      `the diagnostics ${JSON.stringify(codes)} on ${path.basename(uri.fsPath)}`,
+      () => {
+        const diagnostics = ownDiagnostics(uri);
+        last = diagnostics.map(codeOf);
+        return JSON.stringify(last) === JSON.stringify(codes) ? diagnostics : undefined;
+      },
+      timeoutMs,
+    );
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; VS Code holds ${JSON.stringify(last)}`);
+  }
+}
+
+/**
+ * A scratch folder outside examples/ (examples are never modified on disk): copies of the given
+ * examples, plus the header they include. dispose() closes its editors without saving and removes it.
+ */
+export function scratchCopy(label: string, names: string[]): { dir: string; file: (name: string) => string; dispose: () => Promise<void> } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), `bpf-kptr-${label}-`));
+  for (const name of [...names, 'kptr_common.bpf.h']) fs.copyFileSync(path.join(EXAMPLES, name), path.join(dir, name));
+  return {
+    dir,
+    file: (name) => path.join(dir, name),
+    async dispose() {
+      for (const group of vscode.window.tabGroups.all) {
+        for (const tab of group.tabs) {
+          const input = tab.input as { uri?: vscode.Uri } | undefined;
+          if (input?.uri?.fsPath.startsWith(dir)) {
+            await vscode.window.showTextDocument(input.uri, { preview: false });
+            await vscode.commands.executeCommand('workbench.action.revertAndCloseActiveEditor');
+          }
+        }
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Opens a file (outside examples/ too) in an editor, as C. */
+export async function openFile(file: string): Promise<vscode.TextEditor> {
+  const document = await vscode.workspace.openTextDocument(file);
+  const editor = await vscode.window.showTextDocument(document, { preview: false });
+  assert.strictEqual(document.languageId, 'c', `${path.basename(file)} opens as C`);
+  await waitFor('the extension to activate', () => extension().isActive || undefined);
+  return editor;
+}
+
+/** Types text at the cursor as the keyboard does (the `type` command: auto-closing pairs and all). */
+export async function typeText(text: string): Promise<void> {
+  await vscode.commands.executeCommand('type', { text });
 }
