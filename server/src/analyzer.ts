@@ -65,7 +65,7 @@ export class Analyzer {
   private settings: AnalyzerSettings = { ...DEFAULT_ANALYZER_SETTINGS };
 
   private constructor(private readonly parser: CParser) {
-    this.headers = new HeaderModels((text) => this.modelOfText(text), {
+    this.headers = new HeaderModels((text, file) => this.modelOfText(text, `header:${file}`), {
       openText: (file) => {
         const doc = this.documents.get(file);
         return doc ? { text: doc.text, version: doc.version } : undefined;
@@ -115,6 +115,8 @@ export class Analyzer {
     doc?.parsed.dispose();
     this.documents.delete(file);
     this.headers.forget(file);
+    this.bodies.forget(`doc:${file}`);
+    this.bodies.forget(`header:${file}`);
   }
 
   openFiles(): string[] {
@@ -135,13 +137,15 @@ export class Analyzer {
     let skipped: SkipReason | undefined;
     if (doc.text.length > this.settings.maxFileChars) {
       doc.parsed.dispose();
+      this.bodies.forget(`doc:${file}`);
       model = emptyModel();
       skipped = 'too-large';
     } else {
       const tree = doc.parsed.update(doc.text);
       if (tree) {
-        model = extractModel(tree, doc.parsed.source, (fn, body, macros) => this.bodies.lower(doc.text, fn, body, macros));
+        model = this.bodies.forOwner(`doc:${file}`, doc.text, (lower) => extractModel(tree, doc.parsed.source, lower));
       } else {
+        this.bodies.forget(`doc:${file}`);
         model = emptyModel();
         skipped = 'parse-timeout';
       }
@@ -182,12 +186,12 @@ export class Analyzer {
   }
 
   /** Builds a model from text without keeping a tree (headers, one-off files). */
-  modelOfText(text: string): DocumentModel {
+  modelOfText(text: string, owner?: string): DocumentModel {
     if (text.length > this.settings.maxFileChars) return emptyModel();
     const parsed = new ParsedSource(this.parser);
     try {
       const tree = parsed.update(text);
-      return tree ? extractModel(tree, parsed.source, (fn, body, macros) => this.bodies.lower(text, fn, body, macros)) : emptyModel();
+      return tree ? this.bodies.forOwner(owner, text, (lower) => extractModel(tree, parsed.source, lower)) : emptyModel();
     } finally {
       parsed.dispose();
     }

@@ -6,28 +6,45 @@ import { lowerFunction } from './lower';
 
 type Lowered = { ir: FunctionIR } | { reason: string };
 
+export type LowerBody = (fn: FunctionModel, body: Node, macros: MaskedMacro[]) => void;
+
 /**
  * Lowers function bodies, reusing the IR of any function whose text did
  * not change: IR spans are relative to the function, so an edit elsewhere
- * in the file costs nothing here.
+ * in the file costs nothing here. Each owner (an open document, a header)
+ * keeps the bodies of its current version only, so memory follows what is
+ * open and a long editing session does not pile up old versions.
  */
 export class BodyLowering {
-  private readonly cache = new Map<string, Lowered>();
+  private readonly byOwner = new Map<string, Map<string, Lowered>>();
 
-  constructor(private readonly capacity = 4000) {}
+  /** Runs `extract` with a lowering function for `text`; afterwards the owner keeps exactly the bodies it lowered. */
+  forOwner<T>(owner: string | undefined, text: string, extract: (lower: LowerBody) => T): T {
+    const current = new Map<string, Lowered>();
+    const result = extract((fn, body, macros) => {
+      const key = text.slice(fn.span.start, fn.span.end);
+      const lowered = current.get(key) ?? this.reusable(owner, key) ?? this.build(fn, body, macros);
+      current.set(key, lowered);
+      if ('ir' in lowered) fn.ir = lowered.ir;
+      else fn.irMissingReason = lowered.reason;
+    });
+    if (owner !== undefined) this.byOwner.set(owner, current);
+    return result;
+  }
 
-  lower(text: string, fn: FunctionModel, body: Node, macros: MaskedMacro[]): void {
-    const key = text.slice(fn.span.start, fn.span.end);
-    let lowered = this.cache.get(key);
-    if (lowered) {
-      this.cache.delete(key);
-    } else {
-      lowered = this.build(fn, body, macros);
+  forget(owner: string): void {
+    this.byOwner.delete(owner);
+  }
+
+  /** The owner's previous version first, then any other owner (a header open as a document). */
+  private reusable(owner: string | undefined, key: string): Lowered | undefined {
+    const own = owner === undefined ? undefined : this.byOwner.get(owner)?.get(key);
+    if (own) return own;
+    for (const entries of this.byOwner.values()) {
+      const found = entries.get(key);
+      if (found) return found;
     }
-    this.cache.set(key, lowered);
-    if (this.cache.size > this.capacity) this.cache.delete(this.cache.keys().next().value!);
-    if ('ir' in lowered) fn.ir = lowered.ir;
-    else fn.irMissingReason = lowered.reason;
+    return undefined;
   }
 
   private build(fn: FunctionModel, body: Node, macros: MaskedMacro[]): Lowered {

@@ -31,7 +31,7 @@ export class HeaderModels {
   private readonly cache = new Map<string, CachedHeader>();
 
   constructor(
-    private readonly buildModel: (text: string) => DocumentModel,
+    private readonly buildModel: (text: string, file: string) => DocumentModel,
     private readonly source: HeaderSource,
   ) {}
 
@@ -96,7 +96,7 @@ export class HeaderModels {
     const cached = this.cache.get(file);
     if (cached?.stamp === stamp) return cached.model;
     if (text.length > options.maxFileChars) return undefined;
-    const model = this.buildModel(text);
+    const model = this.buildModel(text, file);
     this.cache.set(file, { stamp, model, text });
     return model;
   }
