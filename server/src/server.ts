@@ -233,7 +233,9 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
       const found = params?.textDocument?.uri ? analysisFor(params.textDocument.uri) : undefined;
       if (!found || !params.position) return null;
       const offset = found.doc.offsetAt(params.position);
-      const result = hoverAt(found.analysis, offset, { kernelVersion: settingsFor(params.textDocument.uri).kernelVersion });
+      const kernelVersion = settingsFor(params.textDocument.uri).kernelVersion;
+      const ownership = analyzer?.ownership(documentKey(params.textDocument.uri), kernelVersion);
+      const result = hoverAt(found.analysis, offset, { kernelVersion, ownership });
       if (!result) return null;
       return {
         contents: { kind: MarkupKind.Markdown, value: result.markdown },

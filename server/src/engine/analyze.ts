@@ -3,12 +3,12 @@ import type { KernelVersion } from '../knowledge/kernelVersion';
 import { PROGRAM_WRAPPER_BY_NAME } from '../knowledge/macroSyntax';
 import { isDataSection, lookupSection } from '../knowledge/sections';
 import type { FunctionModel } from '../model/documentModel';
-import type { Expr } from './ir';
+import { baseName, Expr } from './ir';
 import type { VisibleModel } from '../model/visibleModel';
 import { checkKptrFields } from './fieldChecks';
 import type { Finding, RelatedSite, SkippedFunction } from './findings';
 import { BudgetExceeded, describeObj, Exit, Frame, Interpreter, releaseFor, variableHolding } from './interpreter';
-import { MarkedSpan, MarkSet } from './marks';
+import { MarkedSpan, MarkSet, ReadingSet, VariableReadings } from './marks';
 import { emptyState, Obj, State, UNKNOWN, Value, withObj } from './state';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
@@ -25,6 +25,7 @@ export interface RootResult {
   findings: Finding[];
   calledGlobals: string[];
   marks: MarkedSpan[];
+  readings: VariableReadings;
   skipped?: SkippedFunction;
 }
 
@@ -78,6 +79,8 @@ export interface OwnershipResult {
   globalCalls: Record<string, string[]>;
   /** Owned and released references and kptr field accesses, as every analysed path saw them. */
   marks: MarkedSpan[];
+  /** What each variable occurrence held on the analysed paths, by function key and offset (for hovers). */
+  readings: VariableReadings;
 }
 
 /** Kernel structs that user code may redeclare (vmlinux-free programs) but that are never program-local. */
@@ -280,7 +283,7 @@ function releaseHint(obj: Obj, world: EngineWorld): string | undefined {
 function mayBeNullAt(exits: Exit[], site: Exit['site'], variable: string): boolean {
   return exits.some((e) => {
     if (e.site.fn !== site.fn || e.site.span.start !== site.span.start) return false;
-    const value = Object.entries(e.state.vars).find(([name]) => name.replace(/#\d+$/, '') === variable)?.[1];
+    const value = Object.entries(e.state.vars).find(([name]) => baseName(name) === variable)?.[1];
     if (!value || value.k !== 'obj') return true;
     return e.state.objs[value.id]?.nullness !== 'nonnull';
   });
@@ -332,9 +335,9 @@ function analyzeRoot(world: EngineWorld, root: RootInfo, budget: number): RootRe
     for (const exit of exits) checkExit(engine, world, root, exit, exits);
   } catch (error) {
     if (!(error instanceof BudgetExceeded)) throw error;
-    return { findings: [], calledGlobals: [], marks: [], skipped: { fn: root.fn.key, reason: `analysis budget exceeded (${error.message})` } };
+    return { findings: [], calledGlobals: [], marks: [], readings: {}, skipped: { fn: root.fn.key, reason: `analysis budget exceeded (${error.message})` } };
   }
-  return { findings: [...engine.findings.values()], calledGlobals: [...engine.calledGlobals], marks: engine.marks.list() };
+  return { findings: [...engine.findings.values()], calledGlobals: [...engine.calledGlobals], marks: engine.marks.list(), readings: engine.readings.record() };
 }
 
 /**
@@ -352,6 +355,7 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
   const declarations = declarationDigest(visible);
   const fresh = new Map<string, RootResult>();
   const marks = new MarkSet();
+  const readings = new ReadingSet();
   for (const root of roots) {
     if (!root.fn.ir) continue;
     const key = rootCacheKey(root, world, declarations, options.kernel);
@@ -363,6 +367,7 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
     }
     globalCalls[root.fn.key] = result.calledGlobals;
     marks.addAll(result.marks);
+    readings.addAll(result.readings);
     for (const finding of result.findings) {
       const findingKey = `${finding.code}|${finding.site.fn}|${finding.site.span.start}|${finding.site.span.end}`;
       const known = findings.get(findingKey);
@@ -375,5 +380,5 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
     for (const [key, value] of fresh) options.cache.set(key, value);
   }
   const fieldFindings = checkKptrFields(visible, options.kernel);
-  return { findings: [...fieldFindings, ...findings.values()], skipped, roots: roots.map((r) => r.fn.key), globalCalls, marks: marks.list() };
+  return { findings: [...fieldFindings, ...findings.values()], skipped, roots: roots.map((r) => r.fn.key), globalCalls, marks: marks.list(), readings: readings.record() };
 }

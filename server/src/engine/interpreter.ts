@@ -3,7 +3,7 @@ import { LOCAL_TYPES_RCU_PROTECTED_SINCE, RCU_PROTECTED_TYPES, SAFE_FIELDS, SAFE
 import type { RuleCode } from '../rules/catalog';
 import { CallHandler } from './calls';
 import type { FixHint, Finding, RelatedSite } from './findings';
-import type { Expr, Op, RelSpan, Terminator } from './ir';
+import { baseName, Expr, Op, RelSpan, Terminator } from './ir';
 import {
   collectGarbage,
   joinStates,
@@ -19,7 +19,7 @@ import {
   withVar,
 } from './state';
 import { livenessAfter, livenessOf, reversePostorder } from './liveness';
-import { markOfHeld, MarkSet } from './marks';
+import { markOfHeld, MarkSet, ReadingSet } from './marks';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
 export interface Outcome {
@@ -64,8 +64,8 @@ export class Interpreter {
   readonly calledGlobals = new Set<string>();
   /** What each variable read and kptr field access saw, for semantic highlighting. */
   readonly marks = new MarkSet();
-  /** Sees every state that reaches an operation covering `offset` in function `fn` (for hovers). */
-  probe?: { fn: string; offset: number; collect: (state: State) => void };
+  /** What each variable occurrence held, path by path, for hovers. */
+  readonly readings = new ReadingSet();
   private steps = 0;
   /** Counts reports: the verifier stops a path at its first error, and so does the engine. */
   private reports = 0;
@@ -119,7 +119,7 @@ export class Interpreter {
       const { block: id, state: incoming } = pending.pop()!;
       if (++this.steps > this.budget) throw new BudgetExceeded(`more than ${this.budget} steps`);
       const block = ir.blocks[id];
-      let state = collectGarbage(this.probe ? incoming : dropDeadVariables(incoming, livenessOf(ir)[id]), frame.pinned);
+      let state = collectGarbage(dropDeadVariables(incoming, livenessOf(ir)[id]), frame.pinned);
       if (block.loopHead) {
         const count = (visits.get(id) ?? 0) + 1;
         visits.set(id, count);
@@ -145,15 +145,11 @@ export class Interpreter {
       keys.add(key);
 
       let states = [state];
-      const probing = this.probe && this.probe.fn === frame.fn.key && frame.via.length === 0 ? this.probe : undefined;
       for (const op of block.ops) {
-        if (probing && op.span.start <= probing.offset && probing.offset <= op.span.end) states.forEach(probing.collect);
         states = states.flatMap((s) => this.unlessFailed(() => this.execOp(frame, s, op)));
         if (states.length > 1) states = distinctStates(states, ir.blocks.length > 0 ? livenessAfter(ir, id) : undefined);
         if (states.length === 0) break;
       }
-      const termSpan = 'span' in block.term ? block.term.span : undefined;
-      if (probing && termSpan && termSpan.start <= probing.offset && probing.offset <= termSpan.end) states.forEach(probing.collect);
       for (const s of states) {
         const before = this.reports;
         const successors: Array<{ block: number; state: State }> = [];
@@ -250,7 +246,11 @@ export class Interpreter {
           return init.map((o) => withVar(this.escapeOwned(o.state, o.value), op.name, { k: 'obj', id }));
         }
         if (!op.init) return [withVar(state, op.name, UNKNOWN)];
-        return this.evalExpr(frame, state, op.init).map((o) => this.assignLocal(o.state, op.name, o.value, op.type.struct));
+        return this.evalExpr(frame, state, op.init).map((o) => {
+          const next = this.assignLocal(o.state, op.name, o.value, op.type.struct);
+          if (op.nameSpan) this.observe(frame, op.nameSpan, next, o.value);
+          return next;
+        });
       }
       case 'havoc':
         return [this.forget(withVar(state, op.name, UNKNOWN), op.name)];
@@ -299,7 +299,7 @@ export class Interpreter {
     switch (expr.k) {
       case 'local': {
         const value = state.vars[expr.name] ?? UNKNOWN;
-        this.marks.note(frame.fn.key, expr.span, markOfHeld(objOf(state, value)));
+        this.observe(frame, expr.span, state, value);
         return [{ state, value }];
       }
       case 'global':
@@ -438,6 +438,12 @@ export class Interpreter {
     };
     const next = withObj(state, obj);
     return { state: cacheKey ? { ...next, loads: { ...next.loads, [cacheKey]: id } } : next, value: { k: 'obj', id } };
+  }
+
+  private observe(frame: Frame, span: RelSpan, state: State, value: Value): void {
+    const obj = objOf(state, value);
+    this.marks.note(frame.fn.key, span, markOfHeld(obj));
+    this.readings.note(frame.fn.key, span.start, value, obj);
   }
 
   /** The field name closes a member expression (`v->mask`), so its span ends where the expression does. */
@@ -617,7 +623,7 @@ export class Interpreter {
       switch (target.k) {
         case 'local': {
           const next = this.assignLocal(valueOutcome.state, target.name, value);
-          this.marks.note(frame.fn.key, target.span, markOfHeld(objOf(next, value)));
+          this.observe(frame, target.span, next, value);
           return [{ state: next, value }];
         }
         case 'field':
@@ -1091,7 +1097,7 @@ function describeBase(expr: Extract<Expr, { k: 'field' }>): string {
 export function variableHolding(state: State, id: string): string | undefined {
   const names = Object.entries(state.vars)
     .filter(([name, v]) => v.k === 'obj' && v.id === id && !v.member && !name.startsWith('$'))
-    .map(([name]) => name.replace(/#\d+$/, ''));
+    .map(([name]) => baseName(name));
   return names[0];
 }
 

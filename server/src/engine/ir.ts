@@ -41,7 +41,7 @@ export type Op =
   /** Evaluate for effects (an expression statement, a declaration's initializer). */
   | { k: 'eval'; expr: Expr; span: RelSpan; discarded: boolean }
   /** A local comes into scope; its value is `init` or undefined (uninitialised). */
-  | { k: 'declare'; name: string; display: string; type: TypeRef; init?: Expr; span: RelSpan; isArrayOrStruct: boolean }
+  | { k: 'declare'; name: string; display: string; type: TypeRef; init?: Expr; span: RelSpan; nameSpan?: RelSpan; isArrayOrStruct: boolean }
   /** A loop macro (bpf_for...) sets its variable each iteration to something we cannot know. */
   | { k: 'havoc'; name: string; span: RelSpan }
   /** A statement the parser could not read: the locals it names are forgotten. */
@@ -76,4 +76,9 @@ export interface FunctionIR {
   addressTaken: string[];
   /** Constructs the lowering did not understand; the engine stays quiet about values they touch. */
   unsupported: RelSpan[];
+}
+
+/** The name as written: lowering suffixes shadowing locals with `#n` to keep them apart. */
+export function baseName(local: string): string {
+  return local.replace(/#\d+$/, '');
 }

@@ -396,7 +396,7 @@ export function lowerFunction(input: LowerInput): FunctionIR {
       const display = shape.name.text;
       const name = declareName(display, type);
       const isAggregate = shape.isArray || (shape.depth === 0 && (typeNode?.type === 'struct_specifier' || typeNode?.type === 'union_specifier'));
-      emit({ k: 'declare', name, display, type, init, span: rel(declarator), isArrayOrStruct: isAggregate });
+      emit({ k: 'declare', name, display, type, init, span: rel(declarator), nameSpan: rel(shape.name), isArrayOrStruct: isAggregate });
       if (isAggregate) addressTaken.add(name);
       const boundary = index + 1 < declarators.length ? declarators[index + 1].startIndex : node.endIndex;
       const cleanup = input.macros.find((m) => m.start >= declarator.startIndex && m.start < boundary && (m.name === '__free' || m.syntax === 'cleanupAttribute'));

@@ -1,5 +1,5 @@
 import type { RelSpan } from './ir';
-import type { Obj } from './state';
+import type { Obj, Value } from './state';
 
 /**
  * What the engine saw at a place in the code, for semantic highlighting: a
@@ -14,6 +14,18 @@ export interface MarkedSpan {
   span: RelSpan;
   mark: Mark;
 }
+
+/** What one variable holds at one place, on one or more of the paths that reach it. */
+export interface VariableAtPoint {
+  value: Value;
+  obj?: Obj;
+}
+
+/** Per function key and span start: what the variable written there held, path by path (for hovers). */
+export type VariableReadings = Record<string, VariableAtPoint[]>;
+
+/** More distinct states than this at one place are not worth listing in a hover. */
+const MAX_READINGS_PER_PLACE = 8;
 
 /** Marks by place; a place seen with two different marks (two paths, two callers) keeps none. */
 export class MarkSet {
@@ -36,6 +48,44 @@ export class MarkSet {
     for (const entry of this.byPlace.values()) if (entry.mark !== 'mixed') out.push({ fn: entry.fn, span: entry.span, mark: entry.mark });
     return out;
   }
+}
+
+/** The distinct states each variable occurrence was seen in, collected while the engine runs. */
+export class ReadingSet {
+  private readonly byPlace = new Map<string, { readings: VariableAtPoint[]; keys: Set<string> }>();
+
+  note(fn: string, start: number, value: Value, obj: Obj | undefined): void {
+    const place = readingKey(fn, start);
+    let entry = this.byPlace.get(place);
+    if (!entry) this.byPlace.set(place, (entry = { readings: [], keys: new Set() }));
+    if (entry.readings.length >= MAX_READINGS_PER_PLACE) return;
+    const key = obj ? `${obj.id}|${obj.trust}|${obj.life}|${obj.nullness}|${obj.releasedBy ?? ''}` : value.k;
+    if (entry.keys.has(key)) return;
+    entry.keys.add(key);
+    entry.readings.push({ value, obj });
+  }
+
+  addAll(readings: VariableReadings): void {
+    for (const [place, list] of Object.entries(readings)) {
+      const [fn, start] = splitKey(place);
+      for (const r of list) this.note(fn, start, r.value, r.obj);
+    }
+  }
+
+  record(): VariableReadings {
+    const out: VariableReadings = {};
+    for (const [place, entry] of this.byPlace) out[place] = entry.readings;
+    return out;
+  }
+}
+
+export function readingKey(fn: string, start: number): string {
+  return `${fn}|${start}`;
+}
+
+function splitKey(place: string): [string, number] {
+  const bar = place.lastIndexOf('|');
+  return [place.slice(0, bar), Number(place.slice(bar + 1))];
 }
 
 /** The mark a variable read gets from the object it holds (undefined: nothing to say). */

@@ -1,49 +1,46 @@
 import type { KernelVersion } from '../knowledge/kernelVersion';
+import type { FunctionModel } from '../model/documentModel';
 import type { VisibleModel } from '../model/visibleModel';
 import { functionKey, rootsOf, worldOf } from './analyze';
+import type { VariableReadings } from './marks';
 import { BudgetExceeded, Frame, Interpreter } from './interpreter';
 import { emptyState, Obj, State, UNKNOWN, Value, withObj } from './state';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
-/** What one variable holds at one point, on the paths that reach it. */
-export interface VariableAtPoint {
-  value: Value;
-  obj?: Obj;
-}
 
 /**
- * The states of every path reaching `offset` in the function that contains
- * it, for hovers that show a pointer's ownership there. Programs and global
- * functions are run as roots; a static function is run on its own with its
- * pointer parameters taken as references its caller owns.
+ * What each variable occurrence of one function held, for hovers in a
+ * function the document's analysis did not run (a static function no
+ * program calls): it is run on its own, its pointer parameters taken as
+ * references its caller owns. Results are kept per ownership result, so
+ * per document version and kernel.
  */
-export function probeVariable(visible: VisibleModel, kernel: KernelVersion, offset: number, variable: string): VariableAtPoint[] | undefined {
+export function readingsOfFunction(visible: VisibleModel, kernel: KernelVersion, fnModel: FunctionModel, cacheOwner: object): VariableReadings {
+  let perFunction = readingsCache.get(cacheOwner);
+  if (!perFunction) readingsCache.set(cacheOwner, (perFunction = new Map()));
+  const key = functionKey(undefined, fnModel);
+  let readings = perFunction.get(key);
+  if (!readings) {
+    perFunction.set(key, (readings = runForReadings(visible, kernel, key)));
+  }
+  return readings;
+}
+
+const readingsCache = new WeakMap<object, Map<string, VariableReadings>>();
+
+function runForReadings(visible: VisibleModel, kernel: KernelVersion, key: string): VariableReadings {
   const world = worldOf(visible, kernel);
-  const fnModel = visible.own.functions.find((f) => f.bodySpan && offset >= f.bodySpan.start && offset <= f.bodySpan.end);
-  if (!fnModel?.ir) return undefined;
-  const fn = world.functionByKey(functionKey(undefined, fnModel))!;
+  const fn = world.functionByKey(key);
+  if (!fn?.ir) return {};
   const root = rootsOf(visible, world).find((r) => r.fn.key === fn.key) ?? staticRoot(fn);
-  const states: State[] = [];
   const engine = new Interpreter(world, root, 50000);
-  engine.probe = { fn: fn.key, offset: offset - fn.origin, collect: (state) => states.push(state) };
   try {
     engine.runFunction({ fn, via: [], pinned: new Set(), depth: 0 }, entryState(root, world));
   } catch (error) {
     if (!(error instanceof BudgetExceeded)) throw error;
+    return {};
   }
-  const found: VariableAtPoint[] = [];
-  const seen = new Set<string>();
-  for (const state of states) {
-    const entry = Object.entries(state.vars).find(([name]) => name.replace(/#\d+$/, '') === variable);
-    if (!entry) continue;
-    const value = entry[1];
-    const obj = value.k === 'obj' ? state.objs[value.id] : undefined;
-    const key = JSON.stringify([value, obj && { ...obj, site: undefined, releasedAt: obj.releasedAt?.span }]);
-    if (seen.has(key)) continue;
-    seen.add(key);
-    found.push({ value, obj });
-  }
-  return found;
+  return engine.readings.record();
 }
 
 function staticRoot(fn: EngineFunction): RootInfo {

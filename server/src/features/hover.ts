@@ -1,6 +1,8 @@
 import type { DocumentAnalysis } from '../analyzer';
 import { functionKey } from '../engine/analyze';
-import { probeVariable, summarizeStatic, VariableAtPoint } from '../engine/probe';
+import type { OwnershipResult } from '../engine/analyze';
+import { readingKey, VariableAtPoint } from '../engine/marks';
+import { readingsOfFunction, summarizeStatic } from '../engine/probe';
 import { atLeast, formatVersion, KernelVersion } from '../knowledge/kernelVersion';
 import { KFUNC_SETS, setAllowsProgramType } from '../knowledge/kfuncSets';
 import { KFUNCS, lookupKfunc } from '../knowledge/kfuncTable';
@@ -19,6 +21,8 @@ export interface HoverResult {
 
 export interface HoverContext {
   kernelVersion: KernelVersion;
+  /** The document's ownership result on that kernel: variable hovers read what its paths saw. */
+  ownership?: OwnershipResult;
 }
 
 const KIND_WORDS: Record<TypeTagInfo['kind'], string> = {
@@ -73,7 +77,7 @@ function describeWord(analysis: DocumentAnalysis, word: string, span: Span, cont
   if (declared) return fieldMarkdown(declared.struct, declared.field, context);
   const inFunction = model.functions.find((f) => f.bodySpan && span.start >= f.bodySpan.start && span.end <= f.bodySpan.end);
   if (inFunction?.ir && !isMemberName(analysis.text, span)) {
-    const states = probeVariable(visible, context.kernelVersion, span.start, word);
+    const states = variableStates(analysis, context, inFunction, span);
     if (states && states.length > 0) return variableMarkdown(word, states, analysis, inFunction);
   }
   const global = visible.global(word);
@@ -82,6 +86,32 @@ function describeWord(analysis: DocumentAnalysis, word: string, span: Span, cont
     return `**\`${word}\`**: global \`${global.item.type.text}\`${global.item.section ? ` in section \`${global.item.section}\`` : ''}, a ${KIND_WORDS[tag.kind]}.\n\n${tag.write}`;
   }
   return undefined;
+}
+
+/**
+ * What the analysis saw at this occurrence. A function no program reaches was never run, so it
+ * is run on its own here, its pointer parameters taken as references its caller owns.
+ */
+function variableStates(analysis: DocumentAnalysis, context: HoverContext, fn: FunctionModel, span: Span): VariableAtPoint[] | undefined {
+  const key = functionKey(undefined, fn);
+  const place = readingKey(key, span.start - fn.span.start);
+  const ownership = context.ownership;
+  if (ownership) {
+    const seen = ownership.readings[place];
+    if (seen || ownership.skipped.some((s) => s.fn === key) || analysedFunctions(ownership).has(key)) return seen;
+  }
+  return readingsOfFunction(analysis.visible, context.kernelVersion, fn, ownership ?? analysis)[place];
+}
+
+const analysedCache = new WeakMap<OwnershipResult, Set<string>>();
+
+function analysedFunctions(ownership: OwnershipResult): Set<string> {
+  let functions = analysedCache.get(ownership);
+  if (!functions) {
+    functions = new Set(Object.keys(ownership.readings).map((place) => place.slice(0, place.lastIndexOf('|'))));
+    analysedCache.set(ownership, functions);
+  }
+  return functions;
 }
 
 function isMemberName(text: string, span: Span): boolean {
