@@ -3,6 +3,8 @@
 //   // expect: ok                      or   // expect: kptr-leak, kptr-rcu
 //   // verifier: "Unreleased reference"     (optional, repeatable)
 //   // kernel: >=6.12                       (optional; several bounds may be given)
+//   // bpf-kptr: silent (why)               (optional: where bpf-kptr knowingly differs from the
+//                                            kernel, what it reports instead, and why)
 //   SEC("tp_btf/task_newtask")
 //   int BPF_PROG(name, ...)
 //
@@ -70,7 +72,8 @@ function commentBlockAbove(lines, index) {
 
 /**
  * Every program of `source`, with what its comments expect:
- * { name, section, line, expect: null | 'ok' | [codes], verifier: [strings], kernel: [bounds], problems: [text] }
+ * { name, section, line, expect: null | 'ok' | [codes], verifier: [strings], kernel: [bounds],
+ *   engine: null | { expect: 'ok' | [codes], why }, problems: [text] }
  * `section` is null for BPF_STRUCT_OPS-style programs (the macro picks it).
  */
 export function readExpectations(source) {
@@ -92,7 +95,7 @@ export function readExpectations(source) {
     }
     if (!name) continue;
 
-    const program = { name, section, line: i + 1, expect: null, verifier: [], kernel: [], problems: [] };
+    const program = { name, section, line: i + 1, expect: null, verifier: [], kernel: [], engine: null, problems: [] };
     for (const { line, text } of commentBlockAbove(lines, i)) {
       let m;
       if ((m = /^expect:\s*(.*?)\s*$/.exec(text))) {
@@ -105,6 +108,10 @@ export function readExpectations(source) {
         program.verifier.push(m[1].replace(/\\"/g, '"'));
       } else if ((m = /^verifier:/.exec(text))) {
         program.problems.push(`line ${line}: "verifier:" wants a "quoted" substring`);
+      } else if ((m = /^bpf-kptr:\s*(silent|[\w-]+(?:\s*,\s*[\w-]+)*)\s*\((.+)\)\s*$/.exec(text))) {
+        program.engine = { expect: m[1] === 'silent' ? 'ok' : m[1].split(',').map((c) => c.trim()), why: m[2] };
+      } else if (/^bpf-kptr:/.test(text)) {
+        program.problems.push(`line ${line}: "bpf-kptr:" wants "silent (why)" or "CODE[, CODE] (why)"`);
       } else if ((m = /^kernel:\s*(.*)$/.exec(text))) {
         const bounds = parseKernelRange(m[1]);
         if (bounds.length === 0) program.problems.push(`line ${line}: cannot read kernel range "${m[1]}"`);

@@ -29,6 +29,7 @@ const cache = join(root, '.cache', 'verifier');
 export const ROOTS = [
   { dir: 'test/fixtures/ownership', recursive: true },
   { dir: 'examples', recursive: false },
+  { dir: 'test/fixtures/differential', recursive: false },
 ];
 const FIXTURE = /\.bpf\.c$/;
 

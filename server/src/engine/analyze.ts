@@ -270,13 +270,14 @@ const GRAPH_NODES = new Set(['bpf_list_node', 'bpf_rb_node']);
 
 function releaseHint(obj: Obj, world: EngineWorld): string | undefined {
   if (obj.struct && GRAPH_NODES.has(obj.struct)) return undefined;
-  if (obj.struct) {
-    const byType = releaseFor(obj.struct, world);
-    if (byType) return obj.percpu ? 'bpf_percpu_obj_drop' : byType;
-  }
+  // What acquired it says best how to let go (a ring buffer record of the program's own type is
+  // discarded, not freed with bpf_obj_drop); the type decides for what comes out of a kptr field.
   const entry = obj.by ? lookupKfunc(obj.by) : undefined;
   const partners = entry?.releasedBy?.filter((r) => r !== 'bpf_kptr_xchg') ?? [];
-  return partners.find((r) => r.includes('discard')) ?? partners[0];
+  const byProducer = partners.find((r) => r.includes('discard')) ?? partners[0];
+  if (byProducer) return byProducer;
+  const byType = obj.struct ? releaseFor(obj.struct, world) : undefined;
+  return byType && obj.percpu ? 'bpf_percpu_obj_drop' : byType;
 }
 
 /** Whether `variable` may be NULL at an exit on any path reaching it: a release inserted there must then be guarded. */

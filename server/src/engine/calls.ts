@@ -12,6 +12,9 @@ type CallExpr = Extract<Expr, { k: 'call' }>;
 /** Helpers that look up a map value: the result points into the map and may be NULL. */
 const MAP_VALUE_LOOKUPS = new Set(['bpf_map_lookup_elem', 'bpf_map_lookup_percpu_elem', 'bpf_task_storage_get', 'bpf_cgrp_storage_get', 'bpf_inode_storage_get', 'bpf_sk_storage_get']);
 
+/** Families whose kfuncs hand out objects bpf_obj_drop can free. */
+const OBJECT_FAMILIES = new Set(['kptr', 'object', 'refcount', 'list', 'rbtree']);
+
 /** Array maps whose lookups with a constant in-range key cannot fail (kernel/bpf/verifier.c, from 6.14 on). */
 const CONSTANT_KEY_NONNULL_MAPS = new Set(['BPF_MAP_TYPE_ARRAY', 'BPF_MAP_TYPE_PERCPU_ARRAY']);
 const CONSTANT_KEY_NONNULL_SINCE = parseKernelVersion('6.14');
@@ -150,10 +153,12 @@ export class CallHandler {
     let nullness: Obj['nullness'] = 'maybe';
     if (map && call.callee === 'bpf_map_lookup_elem' && CONSTANT_KEY_NONNULL_MAPS.has(map.attributes.type?.value ?? '') && atLeast(this.engine.world.kernel, CONSTANT_KEY_NONNULL_SINCE)) {
       // The verifier proves such lookups succeed when it knows the key on the stack is in range. A
-      // zero-initialised key is always known (stack slots marked zero); other 32-bit constants are
-      // spilled as unknown bytes on the kernels measured, so only key 0 is taken as proof.
+      // zero key is always known (stack slots marked zero). Whether it knows another constant depends
+      // on how clang spills it, so the NULL side may or may not be explored: the engine takes it as
+      // unreachable, the choice that never reports what the kernel could accept.
       const key = constantKey(state, call.args[1]);
-      if (key === 0) nullness = 'nonnull';
+      const entries = Number(map.attributes.max_entries?.value);
+      if (key === 0 || (key !== undefined && key > 0 && Number.isInteger(entries) && key < entries)) nullness = 'nonnull';
     }
     const id = this.engine.objectId(frame, call.span, ':value');
     const obj: Obj = {
@@ -304,7 +309,8 @@ export class CallHandler {
       this.engine.report('kptr-maybe-null', site, `${describeObj(obj)} is NULL on this path and is passed to ${name}: the verifier rejects the call ("NULL pointer passed to trusted ${argNo}").`, [{ site: obj.site, message: 'from here' }]);
       return state;
     }
-    const knownTrust = obj.trust !== 'unknown' && obj.trust !== 'stack';
+    // bpf_rcu_read_unlock turns RCU pointers untrusted and drops their may-be-NULL mark: the RCU error comes instead.
+    const knownTrust = obj.trust !== 'unknown' && obj.trust !== 'stack' && obj.untrustedBecause !== 'rcu-unlock';
     if (obj.nullness === 'maybe' && knownTrust && (contract.trustedArgs || isRelease || isConsumed) && !nullable) {
       const what = describeObj(obj);
       this.engine.report(
@@ -401,6 +407,10 @@ export class CallHandler {
       if (obj.percpu) return 'This is a per-CPU object: free it with bpf_percpu_obj_drop, not bpf_obj_drop ("arg#0 expected for bpf_percpu_obj_drop_impl()").';
       if (obj.struct && !obj.local && !world.isLocalStruct(obj.struct)) {
         return `bpf_obj_drop frees objects of your program's own types; struct ${obj.struct} is a kernel type, released with ${releaseFor(obj.struct, world) ?? 'its own release kfunc'}.`;
+      }
+      const producer = obj.by ? lookupKfunc(obj.by) : undefined;
+      if (producer && !OBJECT_FAMILIES.has(producer.family)) {
+        return `bpf_obj_drop frees objects from bpf_obj_new; this one comes from ${obj.by}${producer.releasedBy?.length ? `, released with ${producer.releasedBy.join(' or ')}` : ''} ("expected pointer to allocated object").`;
       }
       return undefined;
     }

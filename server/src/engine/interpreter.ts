@@ -18,7 +18,8 @@ import {
   withObj,
   withVar,
 } from './state';
-import { livenessAfter, livenessOf, reversePostorder } from './liveness';
+import { decide, learn, registerTestOf, switchTestOf } from './registerFacts';
+import { livenessAfter, livenessOf, loopWrites, reversePostorder } from './liveness';
 import { markOfHeld, MarkSet, ReadingSet } from './marks';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
@@ -45,7 +46,7 @@ export interface Frame {
 export class BudgetExceeded extends Error {}
 
 /** Paths kept apart at one point; past this, new states are joined into one per RCU depth. */
-const MAX_STATES_PER_BLOCK = 8;
+const MAX_STATES_PER_BLOCK = 32;
 const WIDEN_AFTER_VISITS = 4;
 /** A join only loses information, so a point can change only so many times before it settles. */
 const MAX_JOINS_PER_BLOCK = 64;
@@ -123,7 +124,7 @@ export class Interpreter {
       if (block.loopHead) {
         const count = (visits.get(id) ?? 0) + 1;
         visits.set(id, count);
-        if (count > WIDEN_AFTER_VISITS) state = widen(state);
+        if (count > WIDEN_AFTER_VISITS) state = widen(state, loopWrites(ir, id));
       }
       let keys = seen.get(id);
       if (!keys) seen.set(id, (keys = new Set()));
@@ -203,12 +204,18 @@ export class Interpreter {
               }
               continue;
             }
-            let next = outcome.state;
+            let next: State | undefined = outcome.state;
+            if (caseValue !== undefined) next = this.learnCase(frame, next, term.value, caseValue, true);
+            if (!next) continue;
             if (caseValue !== undefined && term.value.k === 'local') next = withVar(next, term.value.name, { k: 'int', value: caseValue });
             pending.push({ block: c.target, state: next });
           }
           const fallback = term.cases.find((c) => c.value === undefined);
-          if (fallback && !matched) pending.push({ block: fallback.target, state: outcome.state });
+          if (fallback && !matched) {
+            let next: State | undefined = outcome.state;
+            for (const c of term.cases) if (next && c.value?.k === 'number') next = this.learnCase(frame, next, term.value, c.value.value, false);
+            if (next) pending.push({ block: fallback.target, state: next });
+          }
         }
         return;
       }
@@ -229,6 +236,15 @@ export class Interpreter {
         this.throwExits.push({ state, site: this.site(frame, term.span), kind: 'throw' });
         return;
     }
+  }
+
+  /** The state where `switch (value)` does (or does not) take `case caseValue`, or undefined when it cannot. */
+  private learnCase(frame: Frame, state: State, value: Expr, caseValue: number, taken: boolean): State | undefined {
+    const test = switchTestOf(value, caseValue, this.registerTextIn(frame));
+    if (!test) return state;
+    const known = decide(state.facts, test);
+    if (known !== undefined) return known === taken ? state : undefined;
+    return { ...state, facts: learn(state.facts, test, taken) };
   }
 
   // ---- operations ----------------------------------------------------------
@@ -701,6 +717,12 @@ export class Interpreter {
   // ---- branches ------------------------------------------------------------
 
   /** The state on the `truth` side of a branch on `cond`, or undefined when that side cannot happen. */
+  /** The text of an expression over values clang keeps in registers in `frame`'s function. */
+  private registerTextIn(frame: Frame): (expr: Expr) => string | undefined {
+    const inMemory = new Set(frame.fn.ir?.addressTaken ?? []);
+    return (expr) => registerText(expr, (name) => !inMemory.has(name), (name) => this.world.global(name)?.type.isConst === true);
+  }
+
   refine(frame: Frame, state: State, cond: Expr, value: Value, truth: boolean): State | undefined {
     let next: State | undefined = state;
     switch (value.k) {
@@ -728,11 +750,18 @@ export class Interpreter {
         break;
     }
     if (!next) return undefined;
-    // Conditions without side effects decide the same way each time on one path.
-    const text = pureText(cond);
+    // A condition over values clang keeps in registers decides the same way each time on one path.
+    const textOf = this.registerTextIn(frame);
+    const text = textOf(cond);
     if (text === undefined || value.k === 'obj') return next;
+    const test = registerTestOf(cond, textOf);
+    if (test) {
+      const holds = truth !== test.negated;
+      const known = decide(next.facts, test);
+      if (known !== undefined) return known === holds ? next : undefined;
+      return { ...next, facts: learn(next.facts, test, holds) };
+    }
     if (text in next.facts) return next.facts[text] === truth ? next : undefined;
-    void frame;
     return { ...next, facts: { ...next.facts, [text]: truth } };
   }
 
@@ -920,10 +949,16 @@ function branchNote(cond: Expr, value: Value, truth: boolean): string {
   return `on this path this condition is ${truth ? 'true' : 'false'}`;
 }
 
-function widen(state: State): State {
+/** Forgets the integers (of `only`, when given) and the decided conditions that mention them, so loops settle. */
+function widen(state: State, only?: ReadonlySet<string>): State {
   const vars: Record<string, Value> = {};
-  for (const [name, value] of Object.entries(state.vars)) vars[name] = value.k === 'int' && value.value !== undefined ? { k: 'int' } : value;
-  return { ...state, vars, facts: {} };
+  for (const [name, value] of Object.entries(state.vars)) {
+    vars[name] = value.k === 'int' && value.value !== undefined && (!only || only.has(name)) ? { k: 'int' } : value;
+  }
+  if (!only) return { ...state, vars, facts: {} };
+  const facts: Record<string, boolean> = {};
+  for (const [text, value] of Object.entries(state.facts)) if (!text.split(/[^\w#$]+/).some((w) => only.has(w))) facts[text] = value;
+  return { ...state, vars, facts };
 }
 
 function setNullness(state: State, obj: Obj, nullness: 'nonnull' | 'null'): State | undefined {
@@ -979,11 +1014,14 @@ function isNullValue(value: Value): boolean {
 
 function binaryValue(state: State, op: string, left: Value, right: Value, leftExpr: Expr, rightExpr: Expr): Value {
   if (op === '==' || op === '!=') {
+    // `p != NULL` where p holds NULL on this path: the verifier knows the register is 0 too.
+    if (isNullValue(left) && isNullValue(right)) return { k: 'int', value: op === '==' ? 1 : 0 };
     const [ptr, other] = left.k === 'obj' ? [left, right] : [right, left];
     if (ptr.k === 'obj' && isNullValue(other)) {
       const obj = state.objs[ptr.id];
       const equalsNull: Predicate = { kind: 'null', id: ptr.id, whenTrue: 'null' };
       if (obj?.nullness === 'nonnull') return { k: 'int', value: op === '==' ? 0 : 1 };
+      if (obj?.nullness === 'null') return { k: 'int', value: op === '==' ? 1 : 0 };
       return { k: 'int', pred: op === '==' ? equalsNull : negate(equalsNull) };
     }
     if (left.k === 'int' && right.k === 'int' && left.value !== undefined && right.value !== undefined) {
@@ -1042,40 +1080,39 @@ function arithmetic(op: string, a: number, b: number): number | undefined {
   }
 }
 
-/** A side-effect-free condition's text, or undefined when it calls or assigns. */
-function pureText(expr: Expr): string | undefined {
-  switch (expr.k) {
-    case 'local':
-      return expr.name;
-    case 'global':
-      return expr.name;
-    case 'number':
-      return String(expr.value);
-    case 'null':
-      return 'NULL';
-    case 'field': {
-      const base = pureText(expr.base);
-      return base === undefined ? undefined : `${base}${expr.arrow ? '->' : '.'}${expr.field}`;
+/**
+ * The text of a condition built from locals whose address is never taken, constants and read-only
+ * globals, or undefined.
+ * Memory is read again at each test (a CO-RE field access always is, a map value after any
+ * call), and the verifier then explores both sides again: such conditions are never reused.
+ */
+function registerText(expr: Expr, isRegisterLocal: (name: string) => boolean, isReadOnlyGlobal: (name: string) => boolean): string | undefined {
+  const text = (e: Expr): string | undefined => {
+    switch (e.k) {
+      case 'local':
+        return isRegisterLocal(e.name) ? e.name : undefined;
+      case 'global':
+        return isReadOnlyGlobal(e.name) ? e.name : undefined;
+      case 'number':
+        return String(e.value);
+      case 'null':
+        return 'NULL';
+      case 'unary': {
+        const of = text(e.of);
+        return of === undefined ? undefined : `${e.op}(${of})`;
+      }
+      case 'binary': {
+        const left = text(e.left);
+        const right = text(e.right);
+        return left === undefined || right === undefined ? undefined : `(${left} ${e.op} ${right})`;
+      }
+      case 'cast':
+        return text(e.of);
+      default:
+        return undefined;
     }
-    case 'unary': {
-      const of = pureText(expr.of);
-      return of === undefined ? undefined : `${expr.op}(${of})`;
-    }
-    case 'binary': {
-      const left = pureText(expr.left);
-      const right = pureText(expr.right);
-      return left === undefined || right === undefined ? undefined : `(${left} ${expr.op} ${right})`;
-    }
-    case 'cast':
-      return pureText(expr.of);
-    case 'index': {
-      const base = pureText(expr.base);
-      const index = pureText(expr.index);
-      return base === undefined || index === undefined ? undefined : `${base}[${index}]`;
-    }
-    default:
-      return undefined;
-  }
+  };
+  return text(expr);
 }
 
 export function describeObj(obj: Obj): string {

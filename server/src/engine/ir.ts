@@ -78,6 +78,34 @@ export interface FunctionIR {
   unsupported: RelSpan[];
 }
 
+/** The expressions directly inside `expr`, in evaluation order. */
+export function subExpressions(expr: Expr): Expr[] {
+  switch (expr.k) {
+    case 'call':
+      return expr.args;
+    case 'field':
+      return [expr.base];
+    case 'addr':
+    case 'deref':
+    case 'cast':
+    case 'update':
+    case 'unary':
+      return [expr.of];
+    case 'index':
+      return [expr.base, expr.index];
+    case 'assign':
+      return [expr.target, expr.value];
+    case 'binary':
+      return [expr.left, expr.right];
+    case 'comma':
+      return expr.exprs;
+    case 'opaque':
+      return expr.parts;
+    default:
+      return [];
+  }
+}
+
 /** The name as written: lowering suffixes shadowing locals with `#n` to keep them apart. */
 export function baseName(local: string): string {
   return local.replace(/#\d+$/, '');

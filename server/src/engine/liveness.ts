@@ -1,4 +1,4 @@
-import type { Expr, FunctionIR, Op, Terminator } from './ir';
+import { Expr, FunctionIR, Op, subExpressions, Terminator } from './ir';
 
 /**
  * Which locals may still be read at the start of each block. Two paths that differ only in
@@ -11,39 +11,10 @@ const cache = new WeakMap<FunctionIR, Liveness>();
 
 function readsOf(expr: Expr | undefined, into: Set<string>): void {
   if (!expr) return;
-  switch (expr.k) {
-    case 'local':
-      into.add(expr.name);
-      return;
-    case 'call':
-      return expr.args.forEach((a) => readsOf(a, into));
-    case 'field':
-      return readsOf(expr.base, into);
-    case 'addr':
-      // `&x` lets the callee read and write x: keep it alive.
-      return readsOf(expr.of, into);
-    case 'deref':
-    case 'cast':
-    case 'update':
-    case 'unary':
-      return readsOf(expr.of, into);
-    case 'index':
-      readsOf(expr.base, into);
-      return readsOf(expr.index, into);
-    case 'assign':
-      // `x = v` does not read x, but `x += v`, `x->f = v` and `*x = v` do.
-      if (expr.target.k !== 'local' || expr.op !== '=') readsOf(expr.target, into);
-      return readsOf(expr.value, into);
-    case 'binary':
-      readsOf(expr.left, into);
-      return readsOf(expr.right, into);
-    case 'comma':
-      return expr.exprs.forEach((e) => readsOf(e, into));
-    case 'opaque':
-      return expr.parts.forEach((e) => readsOf(e, into));
-    default:
-      return;
-  }
+  if (expr.k === 'local') into.add(expr.name);
+  // `x = v` does not read x, but `x += v`, `x->f = v` and `*x = v` do. `&x` lets a callee read x.
+  if (expr.k === 'assign' && expr.target.k === 'local' && expr.op === '=') return readsOf(expr.value, into);
+  for (const sub of subExpressions(expr)) readsOf(sub, into);
 }
 
 function opReads(op: Op, into: Set<string>): void {
@@ -187,3 +158,51 @@ export function livenessAfter(ir: FunctionIR, block: number): ReadonlySet<string
 }
 
 const afterCache = new WeakMap<FunctionIR, Array<Set<string>>>();
+
+/** Every local an expression may write: assignment targets, `x++`, and locals whose address escapes. */
+function writesOf(expr: Expr | undefined, into: Set<string>): void {
+  if (!expr) return;
+  if (expr.k === 'assign' && expr.target.k === 'local') into.add(expr.target.name);
+  if ((expr.k === 'update' || expr.k === 'addr') && expr.of.k === 'local') into.add(expr.of.name);
+  for (const sub of subExpressions(expr)) writesOf(sub, into);
+}
+
+const loopWritesCache = new WeakMap<FunctionIR, Map<number, ReadonlySet<string>>>();
+
+/**
+ * The locals written anywhere in the loop whose head is `head` (the blocks that lie on a cycle
+ * through it), plus every local whose address is taken. Widening at the head forgets only these:
+ * a constant set before the loop and never touched inside it stays known, as it does for the verifier.
+ */
+export function loopWrites(ir: FunctionIR, head: number): ReadonlySet<string> {
+  let perHead = loopWritesCache.get(ir);
+  if (!perHead) loopWritesCache.set(ir, (perHead = new Map()));
+  const known = perHead.get(head);
+  if (known) return known;
+  const reachable = (from: number, edges: (b: number) => number[]): Set<number> => {
+    const seen = new Set<number>([from]);
+    const stack = [from];
+    while (stack.length > 0) for (const next of edges(stack.pop()!)) if (!seen.has(next)) (seen.add(next), stack.push(next));
+    return seen;
+  };
+  const predecessors = new Map<number, number[]>();
+  for (const block of ir.blocks) for (const s of successors(block.term)) predecessors.set(s, [...(predecessors.get(s) ?? []), block.id]);
+  const forward = reachable(head, (b) => successors(ir.blocks[b].term));
+  const backward = reachable(head, (b) => predecessors.get(b) ?? []);
+  const writes = new Set<string>(ir.addressTaken);
+  for (const id of forward) {
+    if (!backward.has(id)) continue;
+    const block = ir.blocks[id];
+    for (const op of block.ops) {
+      if (op.k === 'declare' || op.k === 'havoc' || op.k === 'cleanup') writes.add(op.name);
+      else if (op.k === 'opaque') op.names.forEach((n) => writes.add(n));
+      if (op.k === 'eval') writesOf(op.expr, writes);
+      if (op.k === 'declare') writesOf(op.init, writes);
+    }
+    if (block.term.k === 'branch') writesOf(block.term.cond, writes);
+    if (block.term.k === 'switch') writesOf(block.term.value, writes);
+    if (block.term.k === 'return') writesOf(block.term.value, writes);
+  }
+  perHead.set(head, writes);
+  return writes;
+}
