@@ -1,7 +1,7 @@
 // Runs every test suite: build, type-check, then the suites in order, stopping at the first failure.
 //
 //   node scripts/test.mjs                 everything (what `npm test` and CI run)
-//   node scripts/test.mjs --suite unit    one suite: unit, verifier, editors (repeatable)
+//   node scripts/test.mjs --suite unit    one suite: unit, robustness, verifier, editors (repeatable)
 //   node scripts/test.mjs -- --grep TEXT  options after -- go to mocha
 import { spawnSync } from 'child_process';
 import { dirname, join } from 'path';
@@ -12,7 +12,7 @@ const argv = process.argv.slice(2);
 const dash = argv.indexOf('--');
 const own = dash >= 0 ? argv.slice(0, dash) : argv;
 const mochaExtra = dash >= 0 ? argv.slice(dash + 1) : [];
-const SUITES = ['unit', 'verifier', 'editors'];
+const SUITES = ['unit', 'robustness', 'verifier', 'editors'];
 const chosen = own.flatMap((a, i) => (a === '--suite' ? [own[i + 1]] : []));
 for (const s of chosen) if (!SUITES.includes(s)) throw new Error(`unknown suite "${s}"; one of ${SUITES.join(', ')}`);
 const wanted = (suite) => chosen.length === 0 || chosen.includes(suite);
@@ -45,6 +45,15 @@ if (wanted('unit')) {
     join(root, 'node_modules', 'vscode-tmgrammar-test', 'dist', 'unit.js'),
     '-g', 'node_modules/tm-grammars/grammars/c.json',
     'test/grammar/*.bpf.c',
+  ]);
+}
+if (wanted('robustness')) {
+  // Hostile inputs, the protocol, limits, memory, safety and a fixed-seed fuzz run (about 2 minutes on 2 cores).
+  run('robustness tests', node, [
+    join(root, 'node_modules', 'mocha', 'bin', 'mocha.js'),
+    '--timeout', '300000',
+    'out/test/robustness/**/*.test.js',
+    ...mochaExtra,
   ]);
 }
 if (wanted('verifier')) {

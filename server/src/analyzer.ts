@@ -91,12 +91,16 @@ export class Analyzer {
 
   /** Opens or updates a document; `file` is a path (for include resolution) or any unique key. */
   update(file: string, text: string, version = 0, includePaths?: string[]): DocumentAnalysis {
+    if (typeof text !== 'string') throw new TypeError(`Analyzer.update(${file}): the text is ${typeof text}, not a string`);
     let doc = this.documents.get(file);
     if (!doc) {
       doc = { version, text, parsed: new ParsedSource(this.parser), programResults: new Map() };
       this.documents.set(file, doc);
     }
-    if (doc.analysis && doc.version === version && doc.text === text && JSON.stringify(doc.includePaths) === JSON.stringify(includePaths)) return doc.analysis;
+    if (doc.analysis && doc.version === version && doc.text === text && JSON.stringify(doc.includePaths) === JSON.stringify(includePaths)) {
+      this.refreshHeaders(file, doc, doc.analysis);
+      return doc.analysis;
+    }
     doc.version = version;
     doc.text = text;
     doc.includePaths = includePaths;
@@ -131,6 +135,19 @@ export class Analyzer {
     return { includePaths: doc?.includePaths ?? this.settings.includePaths, maxFileChars: this.settings.maxFileChars, maxDepth: 16 };
   }
 
+  /**
+   * The document did not change, but a header it includes may have (edited in the editor,
+   * closed, saved): then its declarations are taken again and its findings recomputed.
+   */
+  private refreshHeaders(file: string, doc: OpenDocument, analysis: DocumentAnalysis): void {
+    if (analysis.skipped) return;
+    const before = analysis.visible.headers;
+    const now = this.headers.visibleHeaders(file, analysis.model, this.includeOptions(doc));
+    if (now.length === before.length && now.every((h, i) => h.file === before[i].file && h.model === before[i].model)) return;
+    doc.analysis = { ...analysis, visible: new VisibleModel(analysis.model, now) };
+    doc.ownership = undefined;
+  }
+
   private analysisOf(file: string, doc: OpenDocument): DocumentAnalysis {
     if (doc.analysis) return doc.analysis;
     let model: DocumentModel;
@@ -143,7 +160,7 @@ export class Analyzer {
     } else {
       const tree = doc.parsed.update(doc.text);
       if (tree) {
-        model = this.bodies.forOwner(`doc:${file}`, doc.text, (lower) => extractModel(tree, doc.parsed.source, lower));
+        model = this.bodies.forOwner(`doc:${file}`, doc.parsed.source.text, (lower) => extractModel(tree, doc.parsed.source, lower));
       } else {
         this.bodies.forget(`doc:${file}`);
         model = emptyModel();
@@ -191,7 +208,7 @@ export class Analyzer {
     const parsed = new ParsedSource(this.parser);
     try {
       const tree = parsed.update(text);
-      return tree ? this.bodies.forOwner(owner, text, (lower) => extractModel(tree, parsed.source, lower)) : emptyModel();
+      return tree ? this.bodies.forOwner(owner, parsed.source.text, (lower) => extractModel(tree, parsed.source, lower)) : emptyModel();
     } finally {
       parsed.dispose();
     }

@@ -1,4 +1,4 @@
-import { createConnection, ProposedFeatures } from 'vscode-languageserver/node';
+import { createConnection, LSPErrorCodes, Message, ProposedFeatures, ResponseError, ResponseMessage } from 'vscode-languageserver/node';
 import { Analyzer } from './analyzer';
 import { ParserSetupError } from './parsing/cParser';
 import { SERVER_NAME, startServer } from './server';
@@ -15,6 +15,14 @@ Serves BPF C ownership analysis over the Language Server Protocol.
   --socket=PORT  talk over a TCP socket on 127.0.0.1
   --version      print the version
   --help         print this text`;
+
+/** A request cancelled while it still waits in the queue is answered at once and never computed. */
+function answerCancelled(message: Message): ResponseMessage | undefined {
+  const id = (message as { id?: number | string | null }).id;
+  if (id === undefined) return undefined;
+  const error = new ResponseError(LSPErrorCodes.RequestCancelled, 'The request was cancelled before it started.').toJson();
+  return { jsonrpc: '2.0', id, error } as ResponseMessage;
+}
 
 export async function main(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
@@ -39,7 +47,7 @@ export async function main(argv: string[]): Promise<void> {
     startupError = error instanceof ParserSetupError ? error.message : `bpf-kptr cannot start: ${String(error)}`;
     process.stderr.write(startupError + '\n');
   }
-  const connection = createConnection(ProposedFeatures.all);
+  const connection = createConnection(ProposedFeatures.all, { cancelUndispatched: answerCancelled });
   startServer(connection, analyzer, { version, startupError, bundleDir: __dirname });
 }
 

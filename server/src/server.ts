@@ -1,7 +1,9 @@
 import * as path from 'path';
 import { fileURLToPath, pathToFileURL } from 'url';
 import {
+  CancellationToken,
   Connection,
+  LSPErrorCodes,
   DidChangeConfigurationNotification,
   InitializeResult,
   MarkupKind,
@@ -56,6 +58,8 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
   let canRefreshSemanticTokens = false;
   let clientExpandsSnippets = false;
   const reportedProblems = new Set<string>();
+  /** Open documents over bpfKptr.maxFileSize that the user was told about. */
+  const tooLarge = new Set<string>();
 
   const reportOnce = (message: string, type: 'warning' | 'error' = 'warning') => {
     if (reportedProblems.has(message)) return;
@@ -145,11 +149,20 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
 
   const analyze = (doc: TextDocument) => {
     if (!analyzer) return undefined;
+    if (typeof doc.getText() !== 'string') {
+      // A client sent a document without text (or with a number for it): nothing to analyse.
+      reportOnce(`bpf-kptr: ${doc.uri} was opened without text; it is not analysed.`);
+      return undefined;
+    }
     const analysis = analyzer.update(documentKey(doc.uri), doc.getText(), doc.version, settingsFor(doc.uri).includePaths);
-    if (analysis.skipped === 'too-large') {
-      reportOnce(
+    // Told once per file while it stays too large, not once per edit (each edit changes its size).
+    if (analysis.skipped === 'too-large' && !tooLarge.has(doc.uri)) {
+      tooLarge.add(doc.uri);
+      void connection.window.showWarningMessage(
         `bpf-kptr: ${path.basename(documentKey(doc.uri))} has ${doc.getText().length} characters, more than bpfKptr.maxFileSize (${settings.maxFileChars}); it is not analysed.`,
       );
+    } else if (analysis.skipped !== 'too-large') {
+      tooLarge.delete(doc.uri);
     }
     return analysis;
   };
@@ -161,9 +174,19 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
   /** Analyses a document and publishes its diagnostics, unless it changed meanwhile. */
   const publishDiagnostics = (uri: string) => {
     pendingDiagnostics.delete(uri);
+    try {
+      publishDiagnosticsOf(uri);
+    } catch (error) {
+      // Runs from a timer: an exception here would end the server, so it is logged instead.
+      connection.console.error(`diagnostics of ${uri} failed: ${error instanceof Error ? error.stack : String(error)}`);
+    }
+  };
+
+  const publishDiagnosticsOf = (uri: string) => {
     const doc = documents.get(uri);
     if (!doc || !analyzer) return;
-    const analysis = analyze(doc)!;
+    const analysis = analyze(doc);
+    if (!analysis) return;
     const docSettings = settingsFor(uri);
     const ownership = analyzer.ownership(documentKey(uri), docSettings.kernelVersion);
     if (!ownership) return;
@@ -194,7 +217,11 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
   };
 
   documents.onDidOpen((event) => {
-    analyze(event.document);
+    try {
+      analyze(event.document);
+    } catch (error) {
+      connection.console.error(`analysis of ${event.document.uri} failed: ${error instanceof Error ? error.stack : String(error)}`);
+    }
     scheduleDiagnostics(event.document.uri, 0);
   });
   documents.onDidChangeContent((event) => {
@@ -204,6 +231,9 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
   documents.onDidClose((event) => {
     clearTimeout(pendingDiagnostics.get(event.document.uri));
     pendingDiagnostics.delete(event.document.uri);
+    // A closed header is read from disk again, which may differ from the buffer its includers saw.
+    scheduleDependents(event.document.uri);
+    tooLarge.delete(event.document.uri);
     analyzer?.close(documentKey(event.document.uri));
     void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
   });
@@ -213,12 +243,15 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     const doc = documents.get(uri);
     if (!doc || !analyzer) return undefined;
     const key = documentKey(uri);
+    if (typeof doc.getText() !== 'string') return undefined;
     const current = analyzer.get(key);
     if (current && current.version === doc.version) return { doc, analysis: current };
     return { doc, analysis: analyzer.update(key, doc.getText(), doc.version, settingsFor(uri).includePaths) };
   };
 
-  const guarded = <P, R>(what: string, handler: (params: P) => R) => (params: P): R | ResponseError<void> => {
+  const guarded = <P, R>(what: string, handler: (params: P) => R) => (params: P, token?: CancellationToken): R | ResponseError<void> => {
+    // Cancelled after it was taken from the queue but before it ran: not computed either.
+    if (token?.isCancellationRequested) return new ResponseError(LSPErrorCodes.RequestCancelled, `bpf-kptr: ${what} was cancelled`);
     try {
       return handler(params);
     } catch (error) {

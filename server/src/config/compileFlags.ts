@@ -42,20 +42,31 @@ interface CompileCommand {
   arguments?: string[];
 }
 
+const text = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
+
+/** One entry of the database with only the fields of the right type: the file is the user's, not ours. */
+function commandOf(raw: unknown): CompileCommand | undefined {
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) return undefined;
+  const entry = raw as Record<string, unknown>;
+  const args = Array.isArray(entry.arguments) ? entry.arguments.filter((a): a is string => typeof a === 'string') : undefined;
+  return { directory: text(entry.directory), file: text(entry.file), command: text(entry.command), arguments: args };
+}
+
 function fromCompileCommands(database: string, file: string): string[] {
-  let entries: CompileCommand[];
+  let raw: unknown;
   try {
-    entries = JSON.parse(fs.readFileSync(database, 'utf8')) as CompileCommand[];
+    raw = JSON.parse(fs.readFileSync(database, 'utf8'));
   } catch {
     return [];
   }
-  if (!Array.isArray(entries)) return [];
+  if (!Array.isArray(raw)) return [];
+  const entries = raw.map(commandOf).filter((e): e is CompileCommand => e !== undefined);
   const target = path.resolve(file);
-  const resolved = (e: CompileCommand) => path.resolve(e.directory ?? path.dirname(database), e.file ?? '');
+  const resolved = (e: CompileCommand) => path.resolve(path.dirname(database), e.directory ?? '', e.file ?? '');
   const entry = entries.find((e) => resolved(e) === target) ?? entries.find((e) => path.dirname(resolved(e)) === path.dirname(target));
   if (!entry) return [];
   const args = entry.arguments ?? splitCommand(entry.command ?? '');
-  return includeDirs(args, entry.directory ?? path.dirname(database));
+  return includeDirs(args, path.resolve(path.dirname(database), entry.directory ?? ''));
 }
 
 /** A shell-like split, enough for compiler command lines (quotes and backslashes). */

@@ -39,7 +39,7 @@ function irId(ir: object | undefined): number {
 }
 
 /** Everything a program's verdict depends on: its body, the bodies it reaches, the declarations, the kernel. */
-function rootCacheKey(root: RootInfo, world: EngineWorld, declarations: string, kernel: KernelVersion): string {
+function rootCacheKey(root: RootInfo, world: EngineWorld, kernel: KernelVersion): string {
   const reached: string[] = [];
   const seen = new Set<string>();
   const pending = [root.fn];
@@ -53,8 +53,11 @@ function rootCacheKey(root: RootInfo, world: EngineWorld, declarations: string, 
       if (callee) pending.push(callee);
     }
   }
-  return `${root.kind}|${root.programType}|${root.sleepable}|${kernel.major}.${kernel.minor}|${declarations}|${reached.sort().join(',')}`;
+  return `${root.kind}|${root.programType}|${root.sleepable}|${kernel.major}.${kernel.minor}|${reached.sort().join(',')}`;
 }
+
+/** The declaration digest each results cache was filled under. */
+const cacheDeclarations = new WeakMap<Map<string, RootResult>, string>();
 
 /** The declarations findings depend on (structs, maps, globals, prototypes), without positions. */
 function declarationDigest(visible: VisibleModel): string {
@@ -354,13 +357,20 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
   const skipped: SkippedFunction[] = [];
   const globalCalls: Record<string, string[]> = {};
   const declarations = declarationDigest(visible);
+  // Every program of a document sees the same declarations, so a cache is valid for one digest as a
+  // whole (a copy of the digest in each program's key made thousands of programs quadratic).
+  const cache = options.cache && cacheDeclarations.get(options.cache) === declarations ? options.cache : undefined;
   const fresh = new Map<string, RootResult>();
   const marks = new MarkSet();
   const readings = new ReadingSet();
   for (const root of roots) {
-    if (!root.fn.ir) continue;
-    const key = rootCacheKey(root, world, declarations, options.kernel);
-    const result = options.cache?.get(key) ?? analyzeRoot(world, root, options.stepBudget ?? 200000);
+    if (!root.fn.ir) {
+      // A program the engine cannot lower is said to be unchecked, never passed over in silence.
+      if (root.fn.irMissingReason) skipped.push({ fn: root.fn.key, reason: root.fn.irMissingReason });
+      continue;
+    }
+    const key = rootCacheKey(root, world, options.kernel);
+    const result = cache?.get(key) ?? analyzeRoot(world, root, options.stepBudget ?? 200000);
     fresh.set(key, result);
     if (result.skipped) {
       skipped.push(result.skipped);
@@ -379,6 +389,7 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
   if (options.cache) {
     options.cache.clear();
     for (const [key, value] of fresh) options.cache.set(key, value);
+    cacheDeclarations.set(options.cache, declarations);
   }
   const fieldFindings = checkKptrFields(visible, options.kernel);
   return { findings: [...fieldFindings, ...findings.values()], skipped, roots: roots.map((r) => r.fn.key), globalCalls, marks: marks.list(), readings: readings.record() };

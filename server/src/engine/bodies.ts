@@ -2,9 +2,21 @@ import type { Node } from 'web-tree-sitter';
 import type { FunctionModel } from '../model/documentModel';
 import type { MaskedMacro } from '../parsing/bpfMask';
 import type { FunctionIR } from './ir';
-import { lowerFunction } from './lower';
+import { lowerFunction, NestingTooDeep } from './lower';
 
 type Lowered = { ir: FunctionIR } | { reason: string };
+
+/**
+ * Everything lowering reads besides the tree: the function as the parser saw it (the same
+ * text masks differently after, say, an unterminated comment), what the masked macros held,
+ * and the parameter types (a typedef elsewhere in the file changes them).
+ */
+function loweringKey(masked: string, fn: FunctionModel, macros: MaskedMacro[]): string {
+  const at = (offset: number) => offset - fn.span.start;
+  const params = fn.params.map((p) => [p.name, p.type.text, p.type.struct ?? '', p.type.pointerDepth]);
+  const used = macros.map((m) => [m.name, m.syntax, at(m.start), at(m.nameEnd), at(m.end), m.args.map((a) => [a.text, at(a.start), at(a.end)])]);
+  return `${masked.slice(fn.span.start, fn.span.end)}\u0000${JSON.stringify(params)}\u0000${JSON.stringify(used)}`;
+}
 
 export type LowerBody = (fn: FunctionModel, body: Node, macros: MaskedMacro[]) => void;
 
@@ -18,11 +30,14 @@ export type LowerBody = (fn: FunctionModel, body: Node, macros: MaskedMacro[]) =
 export class BodyLowering {
   private readonly byOwner = new Map<string, Map<string, Lowered>>();
 
-  /** Runs `extract` with a lowering function for `text`; afterwards the owner keeps exactly the bodies it lowered. */
-  forOwner<T>(owner: string | undefined, text: string, extract: (lower: LowerBody) => T): T {
+  /**
+   * Runs `extract` with a lowering function for `masked` (the text the parser saw); afterwards
+   * the owner keeps exactly the bodies it lowered.
+   */
+  forOwner<T>(owner: string | undefined, masked: string, extract: (lower: LowerBody) => T): T {
     const current = new Map<string, Lowered>();
     const result = extract((fn, body, macros) => {
-      const key = text.slice(fn.span.start, fn.span.end);
+      const key = loweringKey(masked, fn, macros);
       const lowered = current.get(key) ?? this.reusable(owner, key) ?? this.build(fn, body, macros);
       current.set(key, lowered);
       if ('ir' in lowered) fn.ir = lowered.ir;
@@ -48,12 +63,18 @@ export class BodyLowering {
   }
 
   private build(fn: FunctionModel, body: Node, macros: MaskedMacro[]): Lowered {
-    const ir = lowerFunction({
-      body,
-      origin: fn.span.start,
-      params: fn.params.map((p) => ({ name: p.name, type: { text: p.type.text, struct: p.type.struct, pointerDepth: p.type.pointerDepth } })),
-      macros,
-    });
+    let ir: FunctionIR;
+    try {
+      ir = lowerFunction({
+        body,
+        origin: fn.span.start,
+        params: fn.params.map((p) => ({ name: p.name, type: { text: p.type.text, struct: p.type.struct, pointerDepth: p.type.pointerDepth } })),
+        macros,
+      });
+    } catch (error) {
+      if (error instanceof NestingTooDeep) return { reason: error.message };
+      throw error;
+    }
     if (ir.unsupported.length > 0) return { reason: 'the function uses constructs the engine does not model (preprocessor conditionals or unknown statements)' };
     return { ir };
   }

@@ -35,6 +35,24 @@ export interface LowerInput {
 
 const LOOP_STATEMENTS = new Set(['for_statement', 'while_statement', 'do_statement']);
 
+/**
+ * How deep statements and expressions may nest in one body. Lowering and the
+ * interpreter recurse along the nesting, so a deeper body (5,000 nested
+ * blocks, a 25,000-term sum) would overflow the stack; such a function is left
+ * unchecked with a note instead. Real BPF code stays far below this.
+ */
+export const MAX_NESTING = 256;
+
+/** Straight-line code is cut into blocks of at most this many operations. */
+const MAX_OPS_PER_BLOCK = 64;
+
+/** Thrown by lowerFunction when a body nests deeper than MAX_NESTING. */
+export class NestingTooDeep extends Error {
+  constructor() {
+    super(`its code nests more than ${MAX_NESTING} levels deep`);
+  }
+}
+
 function typeRefOf(typeNode: Node | null, pointerDepth: number, typedefStruct?: (name: string) => string | undefined): TypeRef {
   const text = typeNode ? typeNode.text.replace(/\s+/g, ' ').trim() : 'int';
   let struct: string | undefined;
@@ -86,6 +104,13 @@ export function lowerFunction(input: LowerInput): FunctionIR {
       // Code after a jump is reachable only through a label; give it a block nobody enters.
       current = newBlock();
       open = true;
+    }
+    if (blocks[current].ops.length >= MAX_OPS_PER_BLOCK) {
+      // Dead variables are dropped where blocks start: a long straight run is cut so a
+      // 20,000-line function does not carry every variable it ever declared to its end.
+      const next = newBlock();
+      blocks[current].term = { k: 'jump', target: next };
+      current = next;
     }
     blocks[current].ops.push(op);
   };
@@ -173,22 +198,39 @@ export function lowerFunction(input: LowerInput): FunctionIR {
     return id;
   };
 
+  // ---- nesting budget ----------------------------------------------------
+
+  let nesting = 0;
+  /** Runs one level of the recursive descent, refusing to go deeper than MAX_NESTING. */
+  const nested = <T>(lower: () => T): T => {
+    if (++nesting > MAX_NESTING) throw new NestingTooDeep();
+    try {
+      return lower();
+    } finally {
+      nesting--;
+    }
+  };
+  const lowerValue = (node: Node | null): Expr => nested(() => lowerValueAt(node));
+  const lowerCondition = (node: Node, ifTrue: number, ifFalse: number): void => nested(() => lowerConditionAt(node, ifTrue, ifFalse));
+  const lowerStatement = (node: Node): void => nested(() => lowerStatementAt(node));
+
   // ---- expressions -------------------------------------------------------
 
-  const typeOfExpression = (node: Node): TypeRef | undefined => {
-    if (node.type === 'parenthesized_expression') return node.namedChild(0) ? typeOfExpression(node.namedChild(0)!) : undefined;
+  const typeOfExpression = (node: Node, depth = 0): TypeRef | undefined => {
+    if (depth > MAX_NESTING) throw new NestingTooDeep();
+    if (node.type === 'parenthesized_expression') return node.namedChild(0) ? typeOfExpression(node.namedChild(0)!, depth + 1) : undefined;
     if (node.type === 'identifier') {
       const name = resolve(node.text);
       return name ? declaredTypes.get(name) : undefined;
     }
     if (node.type === 'pointer_expression' && node.childForFieldName('operator')?.text === '*') {
-      const inner = typeOfExpression(node.childForFieldName('argument')!);
+      const inner = typeOfExpression(node.childForFieldName('argument')!, depth + 1);
       if (inner && inner.pointerDepth > 0) return { ...inner, pointerDepth: inner.pointerDepth - 1, text: inner.text.replace(/\s*\*$/, '') };
     }
     return undefined;
   };
 
-  const lowerValue = (node: Node | null): Expr => {
+  const lowerValueAt = (node: Node | null): Expr => {
     if (!node) return { k: 'opaque', parts: [], span: { start: 0, end: 0 } };
     const span = rel(node);
     switch (node.type) {
@@ -345,7 +387,7 @@ export function lowerFunction(input: LowerInput): FunctionIR {
     return target;
   };
 
-  const lowerCondition = (node: Node, ifTrue: number, ifFalse: number): void => {
+  const lowerConditionAt = (node: Node, ifTrue: number, ifFalse: number): void => {
     if (node.type === 'parenthesized_expression') {
       const inner = node.namedChildren.find((c) => c !== null && c.type !== 'comment');
       if (inner) return lowerCondition(inner, ifTrue, ifFalse);
@@ -485,7 +527,7 @@ export function lowerFunction(input: LowerInput): FunctionIR {
     startBlock(join);
   };
 
-  const lowerStatement = (node: Node): void => {
+  const lowerStatementAt = (node: Node): void => {
     if (node.hasError && node.type !== 'compound_statement' && !PREPROCESSOR_ARMS.has(node.type)) {
       emit({ k: 'opaque', names: localsNamedIn(node), span: rel(node) });
       return;

@@ -8,6 +8,7 @@ import type { Finding } from '../engine/findings';
 import type { Site } from '../engine/state';
 import type { Span } from '../model/documentModel';
 import { LineIndex } from '../model/lineIndex';
+import { PARSE_BUDGET_MS } from '../parsing/cParser';
 import { RULE_BY_CODE, RuleCode, Severity } from '../rules/catalog';
 import { parseSuppressions } from '../rules/suppressions';
 
@@ -110,6 +111,17 @@ export function ownershipDiagnostics(analysis: DocumentAnalysis, ownership: Owne
       message: `This bpf-kptr-ignore comment suppresses nothing (${s.codes.join(', ')} is not reported on line ${s.line + 1}); remove it.`,
     });
   });
+
+  if (analysis.skipped === 'parse-timeout' && !options.disabled.has(ANALYSIS_SKIPPED)) {
+    // Nothing was checked: say so at the top of the file rather than show a clean file.
+    diagnostics.push({
+      range: { start: { line: 0, character: 0 }, end: own.positionAt(own.lineSpan(0).end) },
+      severity: 3,
+      code: ANALYSIS_SKIPPED,
+      source: DIAGNOSTIC_SOURCE,
+      message: `bpf-kptr did not check this file: parsing it ran past its time budget (${PARSE_BUDGET_MS} ms). Its ownership is left to the verifier.`,
+    });
+  }
 
   for (const skipped of ownership.skipped) {
     if (options.disabled.has(ANALYSIS_SKIPPED)) continue;

@@ -18,6 +18,8 @@ import {
 
 const PREPROCESSOR_BLOCKS = new Set(['preproc_if', 'preproc_ifdef', 'preproc_else', 'preproc_elif', 'preproc_elifdef']);
 const FUNCTION_ATTRIBUTES = new Set(['__always_inline', '__weak', '__hidden', '__noinline']);
+/** How deep struct definitions inside struct definitions are read. */
+const MAX_STRUCT_NESTING = 64;
 
 function spanOf(node: Node): Span {
   return { start: node.startIndex, end: node.endIndex };
@@ -140,15 +142,19 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
   const macros = new MacroIndex(source.macros);
   model.macros = source.macros.map((m) => ({ name: m.name, span: { start: m.start, end: m.end }, args: m.args.map((a) => a.text) }));
 
+  // The top-level items in source order, looking inside #if blocks; iterative, since #if blocks may nest thousands deep.
   const topLevel: Node[] = [];
-  const collect = (parent: Node) => {
-    for (const child of parent.namedChildren) {
-      if (!child) continue;
-      if (PREPROCESSOR_BLOCKS.has(child.type)) collect(child);
-      else topLevel.push(child);
+  const root = tree.rootNode;
+  const pending: Node[] = [root];
+  while (pending.length > 0) {
+    const node = pending.pop()!;
+    if (node.id !== root.id && !PREPROCESSOR_BLOCKS.has(node.type)) {
+      topLevel.push(node);
+      continue;
     }
-  };
-  collect(tree.rootNode);
+    const children = node.namedChildren.filter((c): c is Node => c !== null);
+    for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]);
+  }
 
   let previousEnd = 0;
   for (const node of topLevel) {
@@ -184,8 +190,10 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
   collectErrors(tree.rootNode, model.syntaxErrors);
   return model;
 
-  function readStruct(node: Node): StructModel | undefined {
+  /** `depth` counts the structs this one is nested in: past MAX_STRUCT_NESTING the inner ones are not read (the recursion would overflow the stack). */
+  function readStruct(node: Node, depth = 0): StructModel | undefined {
     const body = node.childForFieldName('body');
+    if (depth > MAX_STRUCT_NESTING) return undefined;
     const nameNode = node.childForFieldName('name');
     if (!body) return undefined;
     const struct: StructModel = {
@@ -194,12 +202,12 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
       span: spanOf(node),
       fields: [],
     };
-    readFields(body, struct.fields);
+    readFields(body, struct.fields, depth);
     if (struct.name) model.structs.push(struct);
     return struct;
   }
 
-  function readFields(body: Node, into: FieldModel[]): void {
+  function readFields(body: Node, into: FieldModel[], depth = 0): void {
     const fields = body.namedChildren.filter((c): c is Node => c?.type === 'field_declaration');
     fields.forEach((field, index) => {
       const typeNode = field.childForFieldName('type');
@@ -207,7 +215,7 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
       const boundary = index + 1 < fields.length ? fields[index + 1].startIndex : body.endIndex;
       const tag = tagIn(macros.within(field.startIndex, boundary));
       if (typeNode && (typeNode.type === 'struct_specifier' || typeNode.type === 'union_specifier') && typeNode.childForFieldName('body')) {
-        const nested = readStruct(typeNode);
+        const nested = readStruct(typeNode, depth + 1);
         if (nested && !typeNode.childForFieldName('name') && field.childrenForFieldName('declarator').length === 0) {
           into.push(...nested.fields);
           return;

@@ -94,7 +94,8 @@ export class HeaderModels {
       }
     }
     const cached = this.cache.get(file);
-    if (cached?.stamp === stamp) return cached.model;
+    // An open buffer is compared by its text too: a client may reuse a version number.
+    if (cached?.stamp === stamp && (!open || cached.text === text)) return cached.model;
     if (text.length > options.maxFileChars) return undefined;
     const model = this.buildModel(text, file);
     this.cache.set(file, { stamp, model, text });

@@ -1,9 +1,15 @@
-/** Offsets to 0-based line/character positions (UTF-16, as LSP counts them) and back. */
+/**
+ * Offsets to 0-based line/character positions (UTF-16, as LSP counts them) and back.
+ * A line ends at LF, CR LF or a lone CR, as LSP and C compilers agree.
+ */
 export class LineIndex {
   private readonly starts: number[] = [0];
 
   constructor(readonly text: string) {
-    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+    for (let i = 0; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c === 10 || (c === 13 && text.charCodeAt(i + 1) !== 10)) this.starts.push(i + 1);
+    }
   }
 
   positionAt(offset: number): { line: number; character: number } {
@@ -31,8 +37,15 @@ export class LineIndex {
   }
 
   lineText(line: number): string {
+    const { start, end } = this.lineSpan(line);
+    return this.text.slice(start, end);
+  }
+
+  /** Where a line's text is, without its line end. */
+  lineSpan(line: number): { start: number; end: number } {
     const start = this.starts[line] ?? this.text.length;
-    const end = line + 1 < this.starts.length ? this.starts[line + 1] - 1 : this.text.length;
-    return this.text.slice(start, end).replace(/\r$/, '');
+    let end = line + 1 < this.starts.length ? this.starts[line + 1] - 1 : this.text.length;
+    if (end > start && this.text.charCodeAt(end - 1) === 13) end--;
+    return { start, end };
   }
 }

@@ -52,16 +52,27 @@ function argumentsOf(text: string, tokens: Token[], open: number, close: number)
   });
 }
 
-export function maskBpfMacros(text: string): MaskedSource {
+/**
+ * What the grammar cannot take as it is, made readable at the same length: a
+ * lone CR ends a line for compilers and LSP but not for tree-sitter-c (a `//`
+ * comment would run on to the next LF), and a NUL ends the grammar's input.
+ */
+function readableByGrammar(text: string): string {
+  return /\r(?!\n)|\0/.test(text) ? text.replace(/\r(?!\n)/g, '\n').replace(/\0/g, ' ') : text;
+}
+
+export function maskBpfMacros(original: string): MaskedSource {
+  const text = readableByGrammar(original);
   const tokens = tokenizeC(text);
   let chars: string[] | undefined;
   const macros: MaskedMacro[] = [];
+  let enclosing: Int32Array | undefined;
   const edit = (): string[] => (chars ??= text.split(''));
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (token.kind !== 'ident') continue;
-    if (isTypeArgument(tokens, i)) {
+    if (AGGREGATE_KEYWORDS.has(token.text) && isTypeArgument(tokens, i, (enclosing ??= enclosingCalls(tokens)))) {
       const name = tokens[i + 1];
       blank(edit(), token.start, token.end);
       const text = `${token.text} ${name.text}`;
@@ -161,7 +172,7 @@ export function maskBpfMacros(text: string): MaskedSource {
 const AGGREGATE_KEYWORDS = new Set(['struct', 'union', 'enum']);
 
 /** `struct name` standing alone as a call argument: `f(struct x)` or `f(a, struct x, b)`. */
-function isTypeArgument(tokens: Token[], i: number): boolean {
+function isTypeArgument(tokens: Token[], i: number, enclosing: Int32Array): boolean {
   if (!AGGREGATE_KEYWORDS.has(tokens[i].text)) return false;
   const before = tokens[i - 1];
   const name = tokens[i + 1];
@@ -169,23 +180,31 @@ function isTypeArgument(tokens: Token[], i: number): boolean {
   if (!before || !name || !after || name.kind !== 'ident') return false;
   if (before.kind !== 'punct' || (before.text !== '(' && before.text !== ',')) return false;
   if (after.kind !== 'punct' || (after.text !== ')' && after.text !== ',')) return false;
-  // Find the call this argument belongs to and leave real type operators (sizeof, offsetof...) alone.
-  let depth = 0;
-  for (let j = i - 1; j >= 0; j--) {
-    const t = tokens[j];
-    if (t.kind !== 'punct') continue;
-    if (t.text === ')') depth++;
-    else if (t.text === '(') {
-      if (depth === 0) {
-        const callee = tokens[j - 1];
-        return callee?.kind === 'ident' && !TYPE_OPERATORS.has(callee.text);
-      }
-      depth--;
-    } else if (t.text === ';' || t.text === '{' || t.text === '}') {
-      return false;
-    }
-  }
-  return false;
+  // Leave real type operators (sizeof, offsetof...) alone.
+  const call = enclosing[i];
+  if (call < 0) return false;
+  const callee = tokens[call - 1];
+  return callee?.kind === 'ident' && !TYPE_OPERATORS.has(callee.text);
+}
+
+/**
+ * For each token, the `(` of the innermost call around it, or -1 when a `;`,
+ * `{` or `}` comes between. One pass over the file: looking backwards from
+ * each `struct x` argument would be quadratic on a long argument list.
+ */
+function enclosingCalls(tokens: Token[]): Int32Array {
+  const result = new Int32Array(tokens.length).fill(-1);
+  const opens: number[] = [];
+  let barrier = -1;
+  tokens.forEach((t, i) => {
+    const top = opens.length > 0 ? opens[opens.length - 1] : -1;
+    result[i] = top > barrier ? top : -1;
+    if (t.kind !== 'punct') return;
+    if (t.text === '(') opens.push(i);
+    else if (t.text === ')') opens.pop();
+    else if (t.text === ';' || t.text === '{' || t.text === '}') barrier = i;
+  });
+  return result;
 }
 
 /** The string value of a SEC("...") argument: adjacent literals joined; other tokens make it partial. */

@@ -36,6 +36,9 @@ export function defaultWasmLocation(bundleDir: string = __dirname): WasmLocation
   }
 }
 
+/** How long one parse may take before the file is left unchecked (with a note saying so). */
+export const PARSE_BUDGET_MS = 2000;
+
 /** A C parser on the web-tree-sitter runtime, with a time budget per parse. */
 export class CParser {
   private constructor(
@@ -76,7 +79,7 @@ export class CParser {
    * undefined when the parse runs past `budgetMs`, so a pathological input
    * cannot stall the server.
    */
-  parse(text: string, previous?: Tree, budgetMs = 2000): Tree | undefined {
+  parse(text: string, previous?: Tree, budgetMs = PARSE_BUDGET_MS): Tree | undefined {
     const deadline = Date.now() + budgetMs;
     const tree = this.parser.parse(text, previous ?? null, {
       progressCallback: () => Date.now() > deadline,

@@ -1,6 +1,6 @@
 import type { Point, Tree } from 'web-tree-sitter';
 import { maskBpfMacros, MaskedSource } from './bpfMask';
-import { CParser } from './cParser';
+import { CParser, PARSE_BUDGET_MS } from './cParser';
 
 function pointAt(text: string, offset: number): Point {
   let row = 0;
@@ -65,7 +65,16 @@ export class ParsedSource {
         newEndPosition: pointAt(next.text, next.text.length - suffix),
       });
     }
-    const tree = this.parser.parse(next.text, previous, budgetMs);
+    const started = Date.now();
+    let tree = this.parser.parse(next.text, previous, budgetMs);
+    if (tree && previous && tree.rootNode.hasError) {
+      // Error recovery depends on what an incremental parse reuses, so a broken file could read
+      // differently after edits than when opened fresh (a `static` lost to the line above it).
+      // Broken text is parsed again from scratch, within what is left of the budget.
+      tree.delete();
+      const left = (budgetMs ?? PARSE_BUDGET_MS) - (Date.now() - started);
+      tree = left > 0 ? this.parser.parse(next.text, undefined, left) : undefined;
+    }
     previous?.delete();
     this.current = tree;
     this.masked = next;

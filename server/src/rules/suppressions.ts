@@ -1,4 +1,5 @@
 import type { Span } from '../model/documentModel';
+import { LineIndex } from '../model/lineIndex';
 
 /**
  * `// bpf-kptr-ignore: kptr-leak` silences a rule on its own line, or, when
@@ -18,11 +19,9 @@ const PATTERN = /(\/\/|\/\*)\s*bpf-kptr-ignore\s*:\s*([A-Za-z][\w-]*(?:\s*,\s*[A
 export function parseSuppressions(text: string): Suppression[] {
   const out: Suppression[] = [];
   if (!text.includes('bpf-kptr-ignore')) return out;
-  let lineStart = 0;
-  let line = 0;
-  while (lineStart <= text.length) {
-    let lineEnd = text.indexOf('\n', lineStart);
-    if (lineEnd < 0) lineEnd = text.length;
+  const lines = new LineIndex(text);
+  for (let line = 0; line < lines.lineCount; line++) {
+    const { start: lineStart, end: lineEnd } = lines.lineSpan(line);
     const content = text.slice(lineStart, lineEnd);
     if (content.includes('bpf-kptr-ignore')) {
       PATTERN.lastIndex = 0;
@@ -35,9 +34,6 @@ export function parseSuppressions(text: string): Suppression[] {
         });
       }
     }
-    if (lineEnd === text.length) break;
-    lineStart = lineEnd + 1;
-    line++;
   }
   return out;
 }
