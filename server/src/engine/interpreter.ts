@@ -11,6 +11,7 @@ import {
   objOf,
   Predicate,
   Site,
+  SlotValue,
   State,
   stateKey,
   UNKNOWN,
@@ -133,7 +134,9 @@ export class Interpreter {
         // Too many paths meet here: fold this one into the joined state of its RCU depth.
         const slot = `${id}:${state.rcu}`;
         const previous = joined.get(slot);
-        const next = previous ? joinStates(previous, widen(state)) : widen(state);
+        // A join keeps only what both sides agree on, so it settles by itself: values that agree
+        // (a map key of 0 on every path) stay known.
+        const next = previous ? joinStates(previous, state) : state;
         if (previous && stateKey(next) === stateKey(previous)) continue;
         const count = (joins.get(id) ?? 0) + 1;
         joins.set(id, count);
@@ -306,7 +309,23 @@ export class Interpreter {
   escapeOwned(state: State, value: Value): State {
     const obj = objOf(state, value);
     if (obj && obj.trust === 'owned' && obj.life === 'live') return withObj(state, { ...obj, life: 'escaped' });
+    if (obj?.slots) {
+      // An array handed on may be written through: what its slots held is no longer followed.
+      let next = withObj(state, { ...obj, slots: undefined });
+      for (const slot of Object.values(obj.slots)) next = this.escapeOwned(next, slot);
+      return next;
+    }
     return state;
+  }
+
+  /** The local array and constant index `expr` names (`masks[1]`), when it is one the engine follows. */
+  private stackSlot(state: State, expr: Expr): { array: Obj; index: number } | undefined {
+    if (expr.k !== 'index' || expr.base.k !== 'local') return undefined;
+    const array = objOf(state, state.vars[expr.base.name]);
+    let index = expr.index;
+    while (index.k === 'cast') index = index.of;
+    if (array?.trust !== 'stack' || index.k !== 'number' || !Number.isInteger(index.value)) return undefined;
+    return { array, index: index.value };
   }
 
   // ---- expressions ---------------------------------------------------------
@@ -341,6 +360,12 @@ export class Interpreter {
           return { state: this.checkDeref(frame, o.state, o.value, expr.span), value: UNKNOWN };
         });
       case 'index': {
+        const slot = this.stackSlot(state, expr);
+        if (slot) {
+          const value = slot.array.slots?.[slot.index] ?? UNKNOWN;
+          this.observe(frame, expr.span, state, value);
+          return [{ state, value }];
+        }
         const element = this.kptrArrayOf(expr.base);
         if (element) {
           // An element of an array of kptrs loads like a kptr field (arrays of kptrs in globals and map values).
@@ -572,6 +597,9 @@ export class Interpreter {
 
   private evalAddress(frame: Frame, state: State, expr: Extract<Expr, { k: 'addr' }>): Outcome[] {
     const of = expr.of;
+    const slot = this.stackSlot(state, of);
+    // `&masks[1]` lets whoever gets it write the slot.
+    if (slot) return [{ state: this.escapeOwned(state, { k: 'obj', id: slot.array.id }), value: UNKNOWN }];
     if (of.k === 'index') {
       const element = this.kptrArrayOf(of.base);
       if (element) {
@@ -669,15 +697,26 @@ export class Interpreter {
           }
           return [{ state: this.forgetField(valueOutcome.state, target.name), value }];
         }
+        case 'index': {
+          const slot = this.stackSlot(valueOutcome.state, target);
+          if (!slot) break;
+          const slots: Record<number, SlotValue> = { ...slot.array.slots };
+          if (value.k === 'obj' || value.k === 'null') slots[slot.index] = value;
+          else delete slots[slot.index];
+          return [{ state: withObj(valueOutcome.state, { ...slot.array, slots }), value }];
+        }
         case 'deref':
           return this.evalExpr(frame, valueOutcome.state, target.of).map((o) => {
             if (o.value.k === 'local-addr') return { state: this.assignLocal(o.state, o.value.name, value), value };
             const next = this.checkDeref(frame, o.state, o.value, target.span);
             return { state: this.escapeOwned(next, value), value };
           });
-        default:
-          return this.evalExpr(frame, valueOutcome.state, target).map((o) => ({ state: this.escapeOwned(o.state, value), value }));
       }
+      // Anywhere else (an element at an unknown index, through a pointer...): the value escapes,
+      // and an array written at an unknown index may have lost what its slots held.
+      const array = target.k === 'index' && target.base.k === 'local' ? valueOutcome.state.vars[target.base.name] : undefined;
+      const before = array ? this.escapeOwned(valueOutcome.state, array) : valueOutcome.state;
+      return this.evalExpr(frame, before, target).map((o) => ({ state: this.escapeOwned(o.state, value), value }));
     });
   }
 
@@ -789,6 +828,7 @@ export class Interpreter {
       if (inner.k === 'field-addr' && inner.base) reachable.add(inner.base);
       if (inner.k === 'int' && inner.pred?.kind === 'null') reachable.add(inner.pred.id);
     }
+    for (const id of [...reachable]) for (const slot of Object.values(state.objs[id]?.slots ?? {})) if (slot.k === 'obj') reachable.add(slot.id);
     const objs: Record<string, Obj> = {};
     for (const id of reachable) if (state.objs[id]) objs[id] = state.objs[id];
     const loads: Record<string, string> = {};
@@ -842,10 +882,14 @@ function chainOf(via: Site[]): string {
 function renameObjects(exit: Outcome, from: string, to: string): Outcome {
   const rename = (id: string) => (id.startsWith(`${from}>`) ? `${to}${id.slice(from.length)}` : id);
   const objs: Record<string, Obj> = {};
-  for (const [id, obj] of Object.entries(exit.state.objs)) objs[rename(id)] = obj.id === rename(obj.id) ? obj : { ...obj, id: rename(obj.id) };
+  const renameValue = <V extends Value>(value: V): V => (value.k === 'obj' ? { ...value, id: rename(value.id) } : value);
+  for (const [id, obj] of Object.entries(exit.state.objs)) {
+    const renamed = obj.id === rename(obj.id) ? obj : { ...obj, id: rename(obj.id) };
+    objs[rename(id)] = obj.slots ? { ...renamed, slots: Object.fromEntries(Object.entries(obj.slots).map(([i, v]) => [i, renameValue(v)])) } : renamed;
+  }
   const loads: Record<string, string> = {};
   for (const [key, id] of Object.entries(exit.state.loads)) loads[key] = rename(id);
-  const value = exit.value.k === 'obj' ? { ...exit.value, id: rename(exit.value.id) } : exit.value;
+  const value = renameValue(exit.value);
   return { state: { ...exit.state, objs, loads }, value };
 }
 
@@ -914,7 +958,7 @@ function distinctStates(states: State[], live: ReadonlySet<string> | undefined):
   const joinedByRcu = new Map<number, State>();
   for (const s of distinct) {
     const previous = joinedByRcu.get(s.rcu);
-    joinedByRcu.set(s.rcu, previous ? joinStates(previous, widen(s)) : widen(s));
+    joinedByRcu.set(s.rcu, previous ? joinStates(previous, s) : s);
   }
   return [...joinedByRcu.values()];
 }

@@ -1,4 +1,4 @@
-import { Expr, FunctionIR, Op, subExpressions, Terminator } from './ir';
+import { Block, Expr, FunctionIR, Op, subExpressions, Terminator } from './ir';
 
 /**
  * Which locals may still be read at the start of each block. Two paths that differ only in
@@ -159,19 +159,62 @@ export function livenessAfter(ir: FunctionIR, block: number): ReadonlySet<string
 
 const afterCache = new WeakMap<FunctionIR, Array<Set<string>>>();
 
-/** Every local an expression may write: assignment targets, `x++`, and locals whose address escapes. */
-function writesOf(expr: Expr | undefined, into: Set<string>): void {
+/**
+ * Helpers that only read through these pointer arguments (the map key and value arguments,
+ * ARG_PTR_TO_MAP_KEY / ARG_PTR_TO_MAP_VALUE in kernel/bpf/helpers.c): `&key` given to them
+ * does not change `key`.
+ */
+const READ_ONLY_POINTER_ARGS: Readonly<Record<string, readonly number[]>> = {
+  bpf_map_lookup_elem: [1],
+  bpf_map_lookup_percpu_elem: [1],
+  bpf_map_update_elem: [1, 2],
+  bpf_map_delete_elem: [1],
+  bpf_map_push_elem: [1],
+};
+
+function isReadOnlyAddress(call: Expr, index: number, arg: Expr): boolean {
+  return call.k === 'call' && arg.k === 'addr' && arg.of.k === 'local' && (READ_ONLY_POINTER_ARGS[call.callee ?? ''] ?? []).includes(index);
+}
+
+/** Every local an expression may write: assignment targets, `x++`, and locals whose address is given out. */
+function writesOf(expr: Expr | undefined, into: Set<string>, addressesOnly = false): void {
   if (!expr) return;
-  if (expr.k === 'assign' && expr.target.k === 'local') into.add(expr.target.name);
-  if ((expr.k === 'update' || expr.k === 'addr') && expr.of.k === 'local') into.add(expr.of.name);
-  for (const sub of subExpressions(expr)) writesOf(sub, into);
+  if (!addressesOnly && expr.k === 'assign' && expr.target.k === 'local') into.add(expr.target.name);
+  if (!addressesOnly && expr.k === 'update' && expr.of.k === 'local') into.add(expr.of.name);
+  if (expr.k === 'addr' && expr.of.k === 'local') into.add(expr.of.name);
+  subExpressions(expr).forEach((sub, i) => {
+    if (!isReadOnlyAddress(expr, i, sub)) writesOf(sub, into, addressesOnly);
+  });
+}
+
+/** Every expression of a block, operations then terminator. */
+function blockExprs(block: Block): Array<Expr | undefined> {
+  const exprs = block.ops.map((op) => (op.k === 'eval' ? op.expr : op.k === 'declare' ? op.init : undefined));
+  const term = block.term;
+  exprs.push(term.k === 'branch' ? term.cond : term.k === 'switch' ? term.value : term.k === 'return' ? term.value : undefined);
+  return exprs;
+}
+
+const givenOutCache = new WeakMap<FunctionIR, ReadonlySet<string>>();
+
+/** Locals something may write through a pointer: arrays and structs, and those whose address is given out. */
+function writableThroughPointers(ir: FunctionIR): ReadonlySet<string> {
+  let known = givenOutCache.get(ir);
+  if (known) return known;
+  const given = new Set<string>();
+  for (const block of ir.blocks) {
+    for (const op of block.ops) if (op.k === 'declare' && op.isArrayOrStruct) given.add(op.name);
+    for (const expr of blockExprs(block)) writesOf(expr, given, true);
+  }
+  givenOutCache.set(ir, (known = given));
+  return known;
 }
 
 const loopWritesCache = new WeakMap<FunctionIR, Map<number, ReadonlySet<string>>>();
 
 /**
  * The locals written anywhere in the loop whose head is `head` (the blocks that lie on a cycle
- * through it), plus every local whose address is taken. Widening at the head forgets only these:
+ * through it), plus every local something may write through a pointer. Widening at the head forgets only these:
  * a constant set before the loop and never touched inside it stays known, as it does for the verifier.
  */
 export function loopWrites(ir: FunctionIR, head: number): ReadonlySet<string> {
@@ -189,19 +232,15 @@ export function loopWrites(ir: FunctionIR, head: number): ReadonlySet<string> {
   for (const block of ir.blocks) for (const s of successors(block.term)) predecessors.set(s, [...(predecessors.get(s) ?? []), block.id]);
   const forward = reachable(head, (b) => successors(ir.blocks[b].term));
   const backward = reachable(head, (b) => predecessors.get(b) ?? []);
-  const writes = new Set<string>(ir.addressTaken);
+  const writes = new Set<string>(writableThroughPointers(ir));
   for (const id of forward) {
     if (!backward.has(id)) continue;
     const block = ir.blocks[id];
     for (const op of block.ops) {
       if (op.k === 'declare' || op.k === 'havoc' || op.k === 'cleanup') writes.add(op.name);
       else if (op.k === 'opaque') op.names.forEach((n) => writes.add(n));
-      if (op.k === 'eval') writesOf(op.expr, writes);
-      if (op.k === 'declare') writesOf(op.init, writes);
     }
-    if (block.term.k === 'branch') writesOf(block.term.cond, writes);
-    if (block.term.k === 'switch') writesOf(block.term.value, writes);
-    if (block.term.k === 'return') writesOf(block.term.value, writes);
+    for (const expr of blockExprs(block)) writesOf(expr, writes);
   }
   perHead.set(head, writes);
   return writes;

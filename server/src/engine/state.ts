@@ -40,6 +40,11 @@ export interface Obj {
   percpu?: boolean;
   /** The struct of the memory it points into, for field accesses (map values, globals, stack aggregates). */
   valueStruct?: string;
+  /**
+   * For a local array: the pointers parked in its slots at constant indexes, as the verifier
+   * follows a pointer spilled to the stack. Anything that may write the array unseen empties it.
+   */
+  slots?: Readonly<Record<number, SlotValue>>;
   site: Site;
   /** The kfunc or helper that produced it. */
   by?: string;
@@ -51,6 +56,9 @@ export interface Obj {
   untrustedBecause?: 'rcu-unlock' | 'untrusted-kptr' | 'outside-rcu';
   rcuEndedAt?: Site;
 }
+
+/** What a stack slot can hold and still be followed. */
+export type SlotValue = Extract<Value, { k: 'obj' } | { k: 'null' }>;
 
 export type Predicate =
   | { kind: 'null'; id: string; whenTrue: 'null' | 'nonnull' }
@@ -131,7 +139,7 @@ function computeKey(state: State): string {
     .sort()
     .map((k) => {
       const o = state.objs[k];
-      return `${k}:${o.trust}/${o.nullness}/${o.life}/${o.struct ?? ''}/${o.untrustedBecause ?? ''}`;
+      return `${k}:${o.trust}/${o.nullness}/${o.life}/${o.struct ?? ''}/${o.untrustedBecause ?? ''}${o.slots ? '/' + slotsKey(o.slots) : ''}`;
     })
     .join(',');
   const facts = Object.keys(state.facts)
@@ -143,6 +151,12 @@ function computeKey(state: State): string {
     .map((k) => `${k}=${state.loads[k]}`)
     .join(',');
   return `${vars}|${objs}|${state.rcu}|${facts}|${loads}`;
+}
+
+function slotsKey(slots: Readonly<Record<number, SlotValue>>): string {
+  return Object.keys(slots)
+    .map((i) => `${i}=${valueKey(slots[Number(i)])}`)
+    .join(';');
 }
 
 function valueKey(value: Value): string {
@@ -182,6 +196,15 @@ export function collectGarbage(state: State, pinned: ReadonlySet<string>): State
     if (value.k === 'field-addr' && value.base) reachable.add(value.base);
     if (value.k === 'pointer-to' && value.value.k === 'obj') reachable.add(value.value.id);
   }
+  // What a reachable array holds is reachable too.
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const id of [...reachable]) {
+      for (const slot of Object.values(state.objs[id]?.slots ?? {})) {
+        if (slot.k === 'obj' && !reachable.has(slot.id)) (reachable.add(slot.id), (grew = true));
+      }
+    }
+  }
   let changed = false;
   const objs: Record<string, Obj> = {};
   for (const [id, obj] of Object.entries(state.objs)) {
@@ -205,7 +228,31 @@ function joinObj(a: Obj, b: Obj): Obj {
   if (a.life !== b.life) joined.life = 'escaped';
   if (a.struct !== b.struct) joined.struct = undefined;
   if (a.untrustedBecause !== b.untrustedBecause) joined.untrustedBecause = undefined;
+  if (a.slots || b.slots) joined.slots = commonSlots(a.slots ?? {}, b.slots ?? {});
   return joined;
+}
+
+/** The slots both paths agree on. */
+function commonSlots(a: Readonly<Record<number, SlotValue>>, b: Readonly<Record<number, SlotValue>>): Record<number, SlotValue> {
+  const common: Record<number, SlotValue> = {};
+  for (const [index, value] of Object.entries(a)) {
+    const other = b[Number(index)];
+    if (other && sameValue(other, value)) common[Number(index)] = value;
+  }
+  return common;
+}
+
+/** References that sat in a slot on either path but not in the same slot on both: no longer followed. */
+function slotsLostInJoin(a: State, b: State, joined: Record<string, Obj>): Set<string> {
+  const lost = new Set<string>();
+  for (const [id, obj] of Object.entries(joined)) {
+    if (!obj.slots && !a.objs[id]?.slots && !b.objs[id]?.slots) continue;
+    const kept = new Set(Object.values(obj.slots ?? {}).flatMap((v) => (v.k === 'obj' ? [v.id] : [])));
+    for (const side of [a.objs[id]?.slots, b.objs[id]?.slots]) {
+      for (const v of Object.values(side ?? {})) if (v.k === 'obj' && !kept.has(v.id)) lost.add(v.id);
+    }
+  }
+  return lost;
 }
 
 /**
@@ -229,6 +276,10 @@ export function joinStates(a: State, b: State): State {
       const only = (oa ?? ob)!;
       objs[id] = only.trust === 'owned' && only.life === 'live' ? { ...only, life: 'escaped' } : only;
     }
+  }
+  for (const id of slotsLostInJoin(a, b, objs)) {
+    const obj = objs[id];
+    if (obj && obj.trust === 'owned' && obj.life === 'live') objs[id] = { ...obj, life: 'escaped' };
   }
   const facts: Record<string, boolean> = {};
   for (const [text, value] of Object.entries(a.facts)) if (b.facts[text] === value) facts[text] = value;
