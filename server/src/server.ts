@@ -225,7 +225,9 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     scheduleDiagnostics(event.document.uri, 0);
   });
   documents.onDidChangeContent((event) => {
-    scheduleDiagnostics(event.document.uri, options.debounceMs ?? 75);
+    // The content event that follows every open carries the version just analysed: nothing to wait for.
+    const justOpened = analyzer?.get(documentKey(event.document.uri))?.version === event.document.version;
+    scheduleDiagnostics(event.document.uri, justOpened ? 0 : options.debounceMs ?? 75);
     scheduleDependents(event.document.uri);
   });
   documents.onDidClose((event) => {

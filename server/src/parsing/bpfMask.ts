@@ -32,15 +32,34 @@ export interface MaskedSource {
   macros: MaskedMacro[];
 }
 
-function blank(chars: string[], start: number, end: number): void {
+// The masked text is edited as UTF-16 code units in place: an array of one-character strings
+// costs several times more to build and to join back on every keystroke.
+const NEWLINE = 10;
+const CARRIAGE_RETURN = 13;
+const SPACE = 32;
+
+function blank(units: Uint16Array, start: number, end: number): void {
   for (let i = start; i < end; i++) {
-    const c = chars[i];
-    if (c !== '\n' && c !== '\r') chars[i] = ' ';
+    const c = units[i];
+    if (c !== NEWLINE && c !== CARRIAGE_RETURN) units[i] = SPACE;
   }
 }
 
-function write(chars: string[], at: number, replacement: string): void {
-  for (let i = 0; i < replacement.length; i++) chars[at + i] = replacement[i];
+function write(units: Uint16Array, at: number, replacement: string): void {
+  for (let i = 0; i < replacement.length; i++) units[at + i] = replacement.charCodeAt(i);
+}
+
+function codeUnits(text: string): Uint16Array {
+  const units = new Uint16Array(text.length);
+  for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
+  return units;
+}
+
+function textOf(units: Uint16Array): string {
+  const CHUNK = 8192;
+  const parts: string[] = [];
+  for (let i = 0; i < units.length; i += CHUNK) parts.push(String.fromCharCode(...units.subarray(i, i + CHUNK)));
+  return parts.join('');
 }
 
 function argumentsOf(text: string, tokens: Token[], open: number, close: number): MacroArgument[] {
@@ -64,10 +83,10 @@ function readableByGrammar(text: string): string {
 export function maskBpfMacros(original: string): MaskedSource {
   const text = readableByGrammar(original);
   const tokens = tokenizeC(text);
-  let chars: string[] | undefined;
+  let units: Uint16Array | undefined;
   const macros: MaskedMacro[] = [];
   let enclosing: Int32Array | undefined;
-  const edit = (): string[] => (chars ??= text.split(''));
+  const edit = (): Uint16Array => (units ??= codeUnits(text));
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
@@ -128,7 +147,7 @@ export function maskBpfMacros(original: string): MaskedSource {
           if (tk.text === '(' || tk.text === '[' || tk.text === '{') depth++;
           else if (tk.text === ')' || tk.text === ']' || tk.text === '}') depth--;
           else if (tk.text === ',' && depth === 0) {
-            out[tk.start] = ';';
+            out[tk.start] = ';'.charCodeAt(0);
             commas++;
           }
         }
@@ -166,7 +185,7 @@ export function maskBpfMacros(original: string): MaskedSource {
     i = close;
   }
 
-  return { text: chars ? chars.join('') : text, macros };
+  return { text: units ? textOf(units) : text, macros };
 }
 
 const AGGREGATE_KEYWORDS = new Set(['struct', 'union', 'enum']);
