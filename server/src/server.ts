@@ -129,6 +129,8 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     if (!canPullConfiguration) return;
     void connection.client.register(DidChangeConfigurationNotification.type, { section: 'bpfKptr' }).catch(() => undefined);
     await refreshConfiguration();
+    // Documents opened while the settings were on their way were checked with the defaults.
+    for (const doc of documents.all()) scheduleDiagnostics(doc.uri, 0);
   });
 
   const refreshConfiguration = async () => {

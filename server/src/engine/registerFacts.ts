@@ -153,10 +153,13 @@ function maskedRegister(expr: Expr, textOf: (expr: Expr) => string | undefined):
   return register === undefined ? undefined : { register, mask: ALL };
 }
 
+/** A register, or arithmetic over registers (`x % 3`): the same text holds the same value on one path. */
 function registerOnly(expr: Expr, textOf: (expr: Expr) => string | undefined): string | undefined {
   const e = stripCasts(expr);
-  return e.k === 'local' || e.k === 'global' ? textOf(e) : undefined;
+  return e.k === 'local' || e.k === 'global' || (e.k === 'binary' && ARITHMETIC.has(e.op)) ? textOf(e) : undefined;
 }
+
+const ARITHMETIC = new Set(['+', '-', '*', '/', '%', '&', '|', '^', '<<', '>>']);
 
 function numberOf(expr: Expr): number | undefined {
   const e = stripCasts(expr);

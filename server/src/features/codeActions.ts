@@ -4,7 +4,7 @@ import type { DocumentAnalysis } from '../analyzer';
 import { functionIndex } from '../engine/analyze';
 import type { FixHint } from '../engine/findings';
 import type { Site } from '../engine/state';
-import { LineIndex } from '../model/lineIndex';
+import { lineIndexOf } from '../model/lineIndex';
 import { RULE_BY_CODE } from '../rules/catalog';
 import { DIAGNOSTIC_SOURCE } from './diagnostics';
 
@@ -58,7 +58,7 @@ interface Placed {
 export function codeActions(input: CodeActionInput): CodeAction[] {
   const { analysis } = input;
   const text = analysis.text;
-  const index = new LineIndex(text);
+  const index = lineIndexOf(text);
   const functions = functionIndex(analysis.visible);
   const absolute = (site: Site): Placed | undefined => {
     if (site.via) return undefined;

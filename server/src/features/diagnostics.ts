@@ -7,7 +7,7 @@ import { DOCUMENT_SITE } from '../engine/fieldChecks';
 import type { Finding } from '../engine/findings';
 import type { Site } from '../engine/state';
 import type { Span } from '../model/documentModel';
-import { LineIndex } from '../model/lineIndex';
+import { LineIndex, lineIndexOf } from '../model/lineIndex';
 import { PARSE_BUDGET_MS } from '../parsing/cParser';
 import { RULE_BY_CODE, RuleCode, Severity } from '../rules/catalog';
 import { parseSuppressions } from '../rules/suppressions';
@@ -42,7 +42,7 @@ export function packagedRuleHref(bundleDir: string): (code: RuleCode) => string 
 
 export function ownershipDiagnostics(analysis: DocumentAnalysis, ownership: OwnershipAnalysis, options: DiagnosticOptions): Diagnostic[] {
   const functions = functionIndex(analysis.visible);
-  const own = new LineIndex(analysis.text);
+  const own = lineIndexOf(analysis.text);
   const headerIndexes = new Map<string, LineIndex | undefined>();
   const indexOf = (file: string | undefined): LineIndex | undefined => {
     if (!file) return own;

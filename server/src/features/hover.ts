@@ -12,7 +12,7 @@ import { PROGRAM_WRAPPER_BY_NAME } from '../knowledge/macroSyntax';
 import { lookupSection } from '../knowledge/sections';
 import { TYPE_TAG_BY_NAME, TypeTagInfo } from '../knowledge/typeTags';
 import { FieldModel, FunctionModel, MapModel, Span, spanContains, StructModel } from '../model/documentModel';
-import { LineIndex } from '../model/lineIndex';
+import { lineIndexOf } from '../model/lineIndex';
 
 export interface HoverResult {
   markdown: string;
@@ -349,7 +349,7 @@ function functionMarkdown(analysis: DocumentAnalysis, fn: FunctionModel, kernel:
 }
 
 function variableMarkdown(name: string, states: VariableAtPoint[], analysis: DocumentAnalysis, fn: FunctionModel): string {
-  const index = new LineIndex(analysis.text);
+  const index = lineIndexOf(analysis.text);
   const line = (span: { start: number } | undefined) => (span ? index.positionAt(fn.span.start + span.start).line + 1 : undefined);
   const describe = (s: VariableAtPoint): string => {
     if (s.value.k === 'null') return 'NULL';

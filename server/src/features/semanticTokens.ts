@@ -2,7 +2,7 @@ import type { DocumentAnalysis, OwnershipAnalysis } from '../analyzer';
 import { functionIndex } from '../engine/analyze';
 import type { Mark } from '../engine/marks';
 import type { Span } from '../model/documentModel';
-import { LineIndex } from '../model/lineIndex';
+import { lineIndexOf } from '../model/lineIndex';
 
 /**
  * Semantic highlighting from what the ownership engine saw: kptr fields and
@@ -61,7 +61,7 @@ function markTokens(analysis: DocumentAnalysis, ownership: OwnershipAnalysis): T
 }
 
 function encode(text: string, tokens: Token[]): number[] {
-  const lines = new LineIndex(text);
+  const lines = lineIndexOf(text);
   const sorted = tokens.sort((a, b) => a.span.start - b.span.start);
   const data: number[] = [];
   let previousLine = 0;

@@ -49,3 +49,14 @@ export class LineIndex {
     return { start, end };
   }
 }
+
+let lastIndex: LineIndex | undefined;
+
+/**
+ * The line index of `text`, shared while the same text is asked for again: hover, semantic
+ * tokens, code actions and diagnostics of one document version need it one after another.
+ */
+export function lineIndexOf(text: string): LineIndex {
+  if (lastIndex?.text !== text) lastIndex = new LineIndex(text);
+  return lastIndex;
+}
