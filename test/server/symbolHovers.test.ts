@@ -53,6 +53,16 @@ describe('hovers on the user\'s own symbols and on pointer state', function () {
     assert.match(text, /bpf_cpumask_release\(p\)/);
   });
 
+  it('tells apart kptr fields of the same name in two structs by the type of the base', async () => {
+    const file = path.join(FIXTURES, 'ownership', 'same_field_name_in_two_structs.bpf.c');
+    const task = await hover(file, 'cur->held', 'cur->'.length + 1);
+    assert.match(task, /`task_holder\.held`/);
+    assert.match(task, /bpf_task_release/);
+    const mask = await hover(file, 'masks->held', 'masks->'.length + 1);
+    assert.match(mask, /`mask_holder\.held`/);
+    assert.match(mask, /bpf_cpumask_release/);
+  });
+
   it('summarises what a static function does with ownership', async () => {
     const consumes = await hover(path.join(EXAMPLES, 'task_stash.bpf.c'), 'stash_task(held)');
     assert.match(consumes, /takes ownership of `task`: releases or stores it on every path/);

@@ -1,6 +1,7 @@
 import type { DocumentAnalysis } from '../analyzer';
 import { functionKey } from '../engine/analyze';
 import type { OwnershipResult } from '../engine/analyze';
+import { baseName } from '../engine/ir';
 import { readingKey, VariableAtPoint } from '../engine/marks';
 import { readingsOfFunction, summarizeStatic } from '../engine/probe';
 import { atLeast, formatVersion, KernelVersion } from '../knowledge/kernelVersion';
@@ -286,7 +287,24 @@ function findFieldUse(analysis: DocumentAnalysis, word: string, span: Span): { s
   const candidates = analysis.visible
     .allStructs()
     .flatMap(({ item }) => item.fields.filter((f) => f.name === word && f.tag).map((field) => ({ struct: item, field })));
-  return candidates.length === 1 ? candidates[0] : undefined;
+  if (candidates.length <= 1) return candidates[0];
+  // Several structs have a kptr field of this name: the declared type of the base decides.
+  const base = /(\w+)\s*(?:->|\.)\s*$/.exec(analysis.text.slice(Math.max(0, span.start - 200), span.start))?.[1];
+  const struct = base ? declaredStructOf(analysis, base, span) : undefined;
+  return candidates.find((c) => c.struct.name === struct);
+}
+
+/** The struct a local or parameter named `name` of the function around `span` is declared to point to. */
+function declaredStructOf(analysis: DocumentAnalysis, name: string, span: Span): string | undefined {
+  const fn = analysis.model.functions.find((f) => f.bodySpan && span.start >= f.bodySpan.start && span.end <= f.bodySpan.end);
+  const ir = fn?.ir;
+  if (!ir) return undefined;
+  const types = [
+    ...ir.params.map((p) => ({ name: p.name, struct: p.type.struct })),
+    ...ir.blocks.flatMap((b) => b.ops.flatMap((op) => (op.k === 'declare' ? [{ name: op.name, struct: op.type.struct }] : []))),
+  ].filter((t) => baseName(t.name) === name && t.struct);
+  const structs = new Set(types.map((t) => t.struct));
+  return structs.size === 1 ? [...structs][0] : undefined;
 }
 
 function mapMarkdown(map: MapModel, analysis: DocumentAnalysis): string {
