@@ -16,9 +16,8 @@ export function countLines(file) {
   return text.length > 0 && !text.endsWith('\n') ? n + 1 : n;
 }
 
-/** Files under `dir` whose name matches `pattern`, sorted, skipping build and VCS directories. */
-export function listFiles(dir, pattern, depth = 12) {
-  const out = [];
+/** Calls `visit(entry, fullPath, level)` for every entry below `root`; unreadable directories are skipped. */
+function walkTree(root, visit) {
   const walk = (d, level) => {
     let entries;
     try {
@@ -26,15 +25,19 @@ export function listFiles(dir, pattern, depth = 12) {
     } catch {
       return;
     }
-    for (const e of entries) {
-      const full = join(d, e.name);
-      if (e.isDirectory()) {
-        if (!SKIP_DIRS.has(e.name) && level < depth) walk(full, level + 1);
-      } else if (pattern.test(e.name)) out.push(full);
-      else if (e.isSymbolicLink() && pattern.test(e.name)) out.push(full);
-    }
+    for (const e of entries) visit(e, join(d, e.name), level, () => walk(join(d, e.name), level + 1));
   };
-  walk(dir, 0);
+  walk(root, 0);
+}
+
+/** Files under `dir` whose name matches `pattern`, sorted, skipping build and VCS directories. */
+export function listFiles(dir, pattern, depth = 12) {
+  const out = [];
+  walkTree(dir, (e, full, level, descend) => {
+    if (e.isDirectory()) {
+      if (!SKIP_DIRS.has(e.name) && level < depth) descend();
+    } else if (pattern.test(e.name)) out.push(full);
+  });
   return out.sort();
 }
 
@@ -72,24 +75,14 @@ export function vmlinuxFor(root) {
 /** Include directories a BPF project keeps: every `include` directory, its `lib` and `bpf-compat`. */
 function detectIncludeDirs(root) {
   const out = [];
-  const walk = (d, level) => {
-    let entries;
-    try {
-      entries = readdirSync(d, { withFileTypes: true });
-    } catch {
-      return;
-    }
-    for (const e of entries) {
-      if (!e.isDirectory() || SKIP_DIRS.has(e.name)) continue;
-      const full = join(d, e.name);
-      if (e.name === 'include') {
-        out.push(full);
-        // sched_ext's layout: <scx/...> from include/, <alloc/...> from include/lib, compat headers
-        for (const sub of ['lib', 'bpf-compat']) if (existsSync(join(full, sub))) out.push(join(full, sub));
-      } else if (level < 6) walk(full, level + 1);
-    }
-  };
-  walk(root, 0);
+  walkTree(root, (e, full, level, descend) => {
+    if (!e.isDirectory() || SKIP_DIRS.has(e.name)) return;
+    if (e.name === 'include') {
+      out.push(full);
+      // sched_ext's layout: <scx/...> from include/, <alloc/...> from include/lib, compat headers
+      for (const sub of ['lib', 'bpf-compat']) if (existsSync(join(full, sub))) out.push(join(full, sub));
+    } else if (level < 6) descend();
+  });
   return out;
 }
 
