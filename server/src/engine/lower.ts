@@ -560,6 +560,13 @@ export function lowerFunction(input: LowerInput): FunctionIR {
       case 'expression_statement': {
         const inner = node.namedChildren.find((c) => c !== null && c.type !== 'comment');
         if (!inner) return;
+        const guard = GUARD_CALLS.get(unscopedGuardKind(inner) ?? '');
+        if (guard) {
+          // `guard(rcu)();`: the enter call here, the leave call wherever the enclosing block is left.
+          emit(guardCall(guard.enter, rel(inner)));
+          scopes[scopes.length - 1].cleanups.push({ name: '', display: '', fn: '', viaFreeMacro: false, span: rel(inner), guardExit: guard.exit });
+          return;
+        }
         const expr = lowerValue(inner);
         emit({ k: 'eval', expr, span: rel(inner), discarded: true });
         if (expr.k === 'call' && expr.callee && NO_RETURN.has(expr.callee)) finish({ k: 'noreturn', span: expr.span });
@@ -753,3 +760,12 @@ export function lowerFunction(input: LowerInput): FunctionIR {
 
 const NO_RETURN = new Set(['bpf_throw', '__builtin_unreachable', '__builtin_trap']);
 const PREPROCESSOR_ARMS = new Set(['preproc_if', 'preproc_ifdef']);
+
+/** The KIND of a `guard(KIND)()` statement, the cleanup.h idiom for a section to the end of the block. */
+function unscopedGuardKind(node: Node): string | undefined {
+  if (node.type !== 'call_expression' || node.childForFieldName('arguments')?.namedChildCount !== 0) return undefined;
+  const inner = node.childForFieldName('function');
+  if (inner?.type !== 'call_expression' || inner.childForFieldName('function')?.text !== 'guard') return undefined;
+  const args = inner.childForFieldName('arguments')?.namedChildren ?? [];
+  return args.length === 1 && args[0]?.type === 'identifier' ? args[0].text : undefined;
+}
