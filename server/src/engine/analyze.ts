@@ -3,7 +3,7 @@ import type { KernelVersion } from '../knowledge/kernelVersion';
 import { PROGRAM_WRAPPER_BY_NAME } from '../knowledge/macroSyntax';
 import { isDataSection, lookupSection } from '../knowledge/sections';
 import type { FunctionModel } from '../model/documentModel';
-import { baseName, Expr } from './ir';
+import { baseName, Expr, FunctionIR, subExpressions } from './ir';
 import type { VisibleModel } from '../model/visibleModel';
 import { checkKptrFields } from './fieldChecks';
 import type { Finding, RelatedSite, SkippedFunction } from './findings';
@@ -143,42 +143,20 @@ export function worldOf(visible: VisibleModel, kernel: KernelVersion): EngineWor
   };
 }
 
-/** Names of the functions a function's body calls. */
+const calleeCache = new WeakMap<FunctionIR, string[]>();
+
+/** Names of the functions a function's body calls (kept per lowered body, which outlives edits elsewhere). */
 function calleesOf(fn: EngineFunction): string[] {
+  if (!fn.ir) return [];
+  const cached = calleeCache.get(fn.ir);
+  if (cached) return cached;
   const names: string[] = [];
   const visit = (expr: Expr | undefined): void => {
     if (!expr) return;
-    switch (expr.k) {
-      case 'call':
-        if (expr.callee) names.push(expr.callee);
-        expr.args.forEach(visit);
-        return;
-      case 'field':
-        return visit(expr.base);
-      case 'addr':
-      case 'deref':
-      case 'cast':
-      case 'update':
-      case 'unary':
-        return visit(expr.of);
-      case 'index':
-        visit(expr.base);
-        return visit(expr.index);
-      case 'assign':
-        visit(expr.target);
-        return visit(expr.value);
-      case 'binary':
-        visit(expr.left);
-        return visit(expr.right);
-      case 'comma':
-        return expr.exprs.forEach(visit);
-      case 'opaque':
-        return expr.parts.forEach(visit);
-      default:
-        return;
-    }
+    if (expr.k === 'call' && expr.callee) names.push(expr.callee);
+    for (const sub of subExpressions(expr)) visit(sub);
   };
-  for (const block of fn.ir?.blocks ?? []) {
+  for (const block of fn.ir.blocks) {
     for (const op of block.ops) {
       if (op.k === 'cleanup') names.push(op.fn);
       visit(op.k === 'eval' ? op.expr : op.k === 'declare' ? op.init : undefined);
@@ -186,6 +164,7 @@ function calleesOf(fn: EngineFunction): string[] {
     const term = block.term;
     visit(term.k === 'branch' ? term.cond : term.k === 'return' ? term.value : term.k === 'switch' ? term.value : undefined);
   }
+  calleeCache.set(fn.ir, names);
   return names;
 }
 

@@ -27,20 +27,32 @@ export type VariableReadings = Record<string, VariableAtPoint[]>;
 /** More distinct states than this at one place are not worth listing in a hover. */
 const MAX_READINGS_PER_PLACE = 8;
 
+const placesOf = new WeakMap<readonly MarkedSpan[], string[]>();
+
+function placeOf(fn: string, span: RelSpan): string {
+  return `${fn}|${span.start}|${span.end}`;
+}
+
 /** Marks by place; a place seen with two different marks (two paths, two callers) keeps none. */
 export class MarkSet {
   private readonly byPlace = new Map<string, { fn: string; span: RelSpan; mark: Mark | 'mixed' }>();
 
   note(fn: string, span: RelSpan, mark: Mark | undefined): void {
-    const key = `${fn}|${span.start}|${span.end}`;
-    const known = this.byPlace.get(key);
-    const next = mark ?? 'mixed';
-    if (!known) this.byPlace.set(key, { fn, span, mark: next });
-    else if (known.mark !== next) known.mark = 'mixed';
+    this.noteAt(placeOf(fn, span), fn, span, mark);
   }
 
   addAll(spans: readonly MarkedSpan[]): void {
-    for (const s of spans) this.note(s.fn, s.span, s.mark);
+    // A program's marks come from its cached result, edit after edit: their keys are kept with them.
+    let places = placesOf.get(spans);
+    if (!places) placesOf.set(spans, (places = spans.map((s) => placeOf(s.fn, s.span))));
+    spans.forEach((s, i) => this.noteAt(places![i], s.fn, s.span, s.mark));
+  }
+
+  private noteAt(place: string, fn: string, span: RelSpan, mark: Mark | undefined): void {
+    const known = this.byPlace.get(place);
+    const next = mark ?? 'mixed';
+    if (!known) this.byPlace.set(place, { fn, span, mark: next });
+    else if (known.mark !== next) known.mark = 'mixed';
   }
 
   list(): MarkedSpan[] {
@@ -52,23 +64,21 @@ export class MarkSet {
 
 /** The distinct states each variable occurrence was seen in, collected while the engine runs. */
 export class ReadingSet {
-  private readonly byPlace = new Map<string, { readings: VariableAtPoint[]; keys: Set<string> }>();
+  /**
+   * Most places are seen by one program only: its cached list is shared as it is, and copied (with
+   * `keys` built) only when a second source adds to the place.
+   */
+  private readonly byPlace = new Map<string, { readings: VariableAtPoint[]; keys?: Set<string>; shared?: boolean }>();
 
   note(fn: string, start: number, value: Value, obj: Obj | undefined): void {
-    const place = readingKey(fn, start);
-    let entry = this.byPlace.get(place);
-    if (!entry) this.byPlace.set(place, (entry = { readings: [], keys: new Set() }));
-    if (entry.readings.length >= MAX_READINGS_PER_PLACE) return;
-    const key = obj ? `${obj.id}|${obj.trust}|${obj.life}|${obj.nullness}|${obj.releasedBy ?? ''}` : value.k;
-    if (entry.keys.has(key)) return;
-    entry.keys.add(key);
-    entry.readings.push({ value, obj });
+    this.add(readingKey(fn, start), { value, obj });
   }
 
   addAll(readings: VariableReadings): void {
-    for (const [place, list] of Object.entries(readings)) {
-      const [fn, start] = splitKey(place);
-      for (const r of list) this.note(fn, start, r.value, r.obj);
+    for (const place in readings) {
+      const list = readings[place];
+      if (!this.byPlace.has(place)) this.byPlace.set(place, { readings: list, shared: true });
+      else for (const reading of list) this.add(place, reading);
     }
   }
 
@@ -77,15 +87,26 @@ export class ReadingSet {
     for (const [place, entry] of this.byPlace) out[place] = entry.readings;
     return out;
   }
+
+  private add(place: string, reading: VariableAtPoint): void {
+    let entry = this.byPlace.get(place);
+    if (!entry) this.byPlace.set(place, (entry = { readings: [] }));
+    if (entry.readings.length >= MAX_READINGS_PER_PLACE) return;
+    if (entry.shared) (entry.readings = entry.readings.slice()), (entry.shared = false);
+    entry.keys ??= new Set(entry.readings.map(readingIdentity));
+    const key = readingIdentity(reading);
+    if (entry.keys.has(key)) return;
+    entry.keys.add(key);
+    entry.readings.push(reading);
+  }
+}
+
+function readingIdentity({ value, obj }: VariableAtPoint): string {
+  return obj ? `${obj.id}|${obj.trust}|${obj.life}|${obj.nullness}|${obj.releasedBy ?? ''}` : value.k;
 }
 
 export function readingKey(fn: string, start: number): string {
   return `${fn}|${start}`;
-}
-
-function splitKey(place: string): [string, number] {
-  const bar = place.lastIndexOf('|');
-  return [place.slice(0, bar), Number(place.slice(bar + 1))];
 }
 
 /** The mark a variable read gets from the object it holds (undefined: nothing to say). */

@@ -49,17 +49,15 @@ function write(units: Uint16Array, at: number, replacement: string): void {
   for (let i = 0; i < replacement.length; i++) units[at + i] = replacement.charCodeAt(i);
 }
 
+// Buffer's UTF-16LE conversions copy code units as they are, lone surrogates included.
 function codeUnits(text: string): Uint16Array {
   const units = new Uint16Array(text.length);
-  for (let i = 0; i < text.length; i++) units[i] = text.charCodeAt(i);
+  new Uint8Array(units.buffer).set(Buffer.from(text, 'utf16le'));
   return units;
 }
 
 function textOf(units: Uint16Array): string {
-  const CHUNK = 8192;
-  const parts: string[] = [];
-  for (let i = 0; i < units.length; i += CHUNK) parts.push(String.fromCharCode(...units.subarray(i, i + CHUNK)));
-  return parts.join('');
+  return Buffer.from(units.buffer, units.byteOffset, units.byteLength).toString('utf16le');
 }
 
 function argumentsOf(text: string, tokens: Token[], open: number, close: number): MacroArgument[] {
