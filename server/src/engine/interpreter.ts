@@ -264,7 +264,7 @@ export class Interpreter {
           const init = op.init ? this.evalExpr(frame, withStack, op.init) : [{ state: withStack, value: UNKNOWN }];
           return init.map((o) => withVar(this.escapeOwned(o.state, o.value), op.name, { k: 'obj', id }));
         }
-        if (!op.init) return [withVar(state, op.name, UNKNOWN)];
+        if (!op.init) return [this.forget(withVar(state, op.name, UNKNOWN), op.name)];
         return this.evalExpr(frame, state, op.init).map((o) => {
           const next = this.assignLocal(o.state, op.name, o.value, op.type.struct);
           if (op.nameSpan) this.observe(frame, op.nameSpan, next, o.value);
