@@ -45,7 +45,12 @@ export class ParsedSource {
       this.masked = next;
       return previous;
     }
-    if (previous) {
+    // Error recovery depends on what an incremental parse reuses, so a broken file could read
+    // differently after edits than when opened fresh (a `static` lost to the line above it):
+    // broken text is always parsed from scratch. A tree that was already broken is not reused at
+    // all, so typing in a broken file costs one parse per edit, not two.
+    const reusable = previous && !previous.rootNode.hasError ? previous : undefined;
+    if (reusable) {
       let prefix = 0;
       const shorter = Math.min(old.length, next.text.length);
       while (prefix < shorter && old.charCodeAt(prefix) === next.text.charCodeAt(prefix)) prefix++;
@@ -56,7 +61,7 @@ export class ParsedSource {
       ) {
         suffix++;
       }
-      previous.edit({
+      reusable.edit({
         startIndex: prefix,
         oldEndIndex: old.length - suffix,
         newEndIndex: next.text.length - suffix,
@@ -66,11 +71,8 @@ export class ParsedSource {
       });
     }
     const started = Date.now();
-    let tree = this.parser.parse(next.text, previous, budgetMs);
-    if (tree && previous && tree.rootNode.hasError) {
-      // Error recovery depends on what an incremental parse reuses, so a broken file could read
-      // differently after edits than when opened fresh (a `static` lost to the line above it).
-      // Broken text is parsed again from scratch, within what is left of the budget.
+    let tree = this.parser.parse(next.text, reusable, budgetMs);
+    if (tree && reusable && tree.rootNode.hasError) {
       tree.delete();
       const left = (budgetMs ?? PARSE_BUDGET_MS) - (Date.now() - started);
       tree = left > 0 ? this.parser.parse(next.text, undefined, left) : undefined;
