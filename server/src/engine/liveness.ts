@@ -1,3 +1,4 @@
+import { READ_ONLY_POINTER_ARGS } from '../knowledge/kfuncSets';
 import { Block, Expr, FunctionIR, Op, subExpressions, Terminator } from './ir';
 
 /**
@@ -158,19 +159,6 @@ export function livenessAfter(ir: FunctionIR, block: number): ReadonlySet<string
 }
 
 const afterCache = new WeakMap<FunctionIR, Array<Set<string>>>();
-
-/**
- * Helpers that only read through these pointer arguments (the map key and value arguments,
- * ARG_PTR_TO_MAP_KEY / ARG_PTR_TO_MAP_VALUE in kernel/bpf/helpers.c): `&key` given to them
- * does not change `key`.
- */
-const READ_ONLY_POINTER_ARGS: Readonly<Record<string, readonly number[]>> = {
-  bpf_map_lookup_elem: [1],
-  bpf_map_lookup_percpu_elem: [1],
-  bpf_map_update_elem: [1, 2],
-  bpf_map_delete_elem: [1],
-  bpf_map_push_elem: [1],
-};
 
 function isReadOnlyAddress(call: Expr, index: number, arg: Expr): boolean {
   return call.k === 'call' && arg.k === 'addr' && arg.of.k === 'local' && (READ_ONLY_POINTER_ARGS[call.callee ?? ''] ?? []).includes(index);

@@ -7,7 +7,6 @@ import { BudgetExceeded, Frame, Interpreter } from './interpreter';
 import { emptyState, Obj, State, UNKNOWN, Value, withObj } from './state';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
-
 /**
  * What each variable occurrence of one function held, for hovers in a
  * function the document's analysis did not run (a static function no

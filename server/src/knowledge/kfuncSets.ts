@@ -132,6 +132,19 @@ export const TYPES_WITH_DESTRUCTOR: ReadonlyMap<string, { release: string; since
   ['sk_buff', { release: 'bpf_kfree_skb', since: v('6.16'), source: 'net/sched/bpf_qdisc.c bpf_qdisc_kfunc_init' }],
 ]);
 
+/**
+ * Helpers that only read through these pointer arguments (the map key and value arguments,
+ * ARG_PTR_TO_MAP_KEY / ARG_PTR_TO_MAP_VALUE in kernel/bpf/helpers.c): `&key` given to them
+ * does not change `key`.
+ */
+export const READ_ONLY_POINTER_ARGS: Readonly<Record<string, readonly number[]>> = {
+  bpf_map_lookup_elem: [1],
+  bpf_map_lookup_percpu_elem: [1],
+  bpf_map_update_elem: [1, 2],
+  bpf_map_delete_elem: [1],
+  bpf_map_push_elem: [1],
+};
+
 /** A struct whose first member is another struct: a pointer to it also matches the member's type (non-strict arguments). */
 export const FIRST_MEMBER: ReadonlyMap<string, string> = new Map([['bpf_cpumask', 'cpumask']]);
 
