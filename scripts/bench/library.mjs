@@ -10,6 +10,7 @@ import { createRequire } from 'module';
 import { join } from 'path';
 import { performance } from 'perf_hooks';
 import { pathToFileURL } from 'url';
+import { bundleOptions } from '../bundle-options.mjs';
 import { REPO_ROOT, SCRATCH } from './paths.mjs';
 
 const ENTRY = `
@@ -24,7 +25,6 @@ let loaded;
 /** Bundles (once per process) and loads the library; returns its exports. */
 export async function loadLibrary() {
   if (loaded) return loaded;
-  const require = createRequire(join(REPO_ROOT, 'package.json'));
   const outDir = join(SCRATCH, 'library');
   mkdirSync(outDir, { recursive: true });
   const outfile = join(outDir, `library-${process.pid}.cjs`);
@@ -32,26 +32,10 @@ export async function loadLibrary() {
   await build({
     stdin: { contents: ENTRY, resolveDir: REPO_ROOT, loader: 'ts', sourcefile: 'bench-library-entry.ts' },
     absWorkingDir: REPO_ROOT,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'cjs',
+    ...bundleOptions('bench'),
     sourcemap: 'inline',
     minify: false,
-    keepNames: true,
-    logLevel: 'warning',
     outfile,
-    define: { BPF_KPTR_VERSION: '"bench"', 'import.meta.url': '__bpfKptrModuleUrl' },
-    banner: { js: "const __bpfKptrModuleUrl = require('url').pathToFileURL(__filename).href;" },
-    external: ['web-tree-sitter/tree-sitter.wasm', 'tree-sitter-c/tree-sitter-c.wasm'],
-    plugins: [
-      {
-        name: 'web-tree-sitter-cjs',
-        setup(b) {
-          b.onResolve({ filter: /^web-tree-sitter$/ }, () => ({ path: require.resolve('web-tree-sitter') }));
-        },
-      },
-    ],
   });
   const lib = createRequire(import.meta.url)(outfile);
   const location = { runtime: join(REPO_ROOT, 'dist', 'tree-sitter.wasm'), grammar: join(REPO_ROOT, 'dist', 'tree-sitter-c.wasm') };
