@@ -2,7 +2,7 @@ import type { Tree } from 'web-tree-sitter';
 import { CParser, defaultWasmLocation, WasmLocation } from './parsing/cParser';
 import { ParsedSource } from './parsing/parsedSource';
 import { DocumentModel, emptyModel } from './model/documentModel';
-import { extractModel } from './model/extractModel';
+import { extractModel, ModelFragments } from './model/extractModel';
 import { HeaderModels, IncludeOptions } from './model/includes';
 import { VisibleModel } from './model/visibleModel';
 import { BodyLowering } from './engine/bodies';
@@ -51,6 +51,8 @@ interface OpenDocument {
   ownership?: OwnershipAnalysis;
   /** Per-program results kept across edits: only programs whose code changed are analysed again. */
   programResults: Map<string, RootResult>;
+  /** The model's items kept across edits: only items whose text changed are read from the tree again. */
+  fragments: ModelFragments;
 }
 
 /**
@@ -94,7 +96,7 @@ export class Analyzer {
     if (typeof text !== 'string') throw new TypeError(`Analyzer.update(${file}): the text is ${typeof text}, not a string`);
     let doc = this.documents.get(file);
     if (!doc) {
-      doc = { version, text, parsed: new ParsedSource(this.parser), programResults: new Map() };
+      doc = { version, text, parsed: new ParsedSource(this.parser), programResults: new Map(), fragments: new ModelFragments() };
       this.documents.set(file, doc);
     }
     if (doc.analysis && doc.version === version && doc.text === text && JSON.stringify(doc.includePaths) === JSON.stringify(includePaths)) {
@@ -160,7 +162,8 @@ export class Analyzer {
     } else {
       const tree = doc.parsed.update(doc.text);
       if (tree) {
-        model = this.bodies.forOwner(`doc:${file}`, doc.parsed.source.text, (lower) => extractModel(tree, doc.parsed.source, lower));
+        const reuse = { fragments: doc.fragments, original: doc.text };
+        model = this.bodies.forOwner(`doc:${file}`, doc.parsed.source.text, (visitor) => extractModel(tree, doc.parsed.source, visitor, reuse));
       } else {
         this.bodies.forget(`doc:${file}`);
         model = emptyModel();
@@ -208,7 +211,7 @@ export class Analyzer {
     const parsed = new ParsedSource(this.parser);
     try {
       const tree = parsed.update(text);
-      return tree ? this.bodies.forOwner(owner, parsed.source.text, (lower) => extractModel(tree, parsed.source, lower)) : emptyModel();
+      return tree ? this.bodies.forOwner(owner, parsed.source.text, (visitor) => extractModel(tree, parsed.source, visitor)) : emptyModel();
     } finally {
       parsed.dispose();
     }

@@ -1,5 +1,6 @@
 import type { Node } from 'web-tree-sitter';
 import type { FunctionModel } from '../model/documentModel';
+import type { BodyVisitor } from '../model/extractModel';
 import type { MaskedMacro } from '../parsing/bpfMask';
 import type { FunctionIR } from './ir';
 import { lowerFunction, NestingTooDeep } from './lower';
@@ -18,7 +19,6 @@ function loweringKey(masked: string, fn: FunctionModel, macros: MaskedMacro[]): 
   return `${masked.slice(fn.span.start, fn.span.end)}\u0000${JSON.stringify(params)}\u0000${JSON.stringify(used)}`;
 }
 
-export type LowerBody = (fn: FunctionModel, body: Node, macros: MaskedMacro[]) => void;
 
 /**
  * Lowers function bodies, reusing the IR of any function whose text did
@@ -31,17 +31,23 @@ export class BodyLowering {
   private readonly byOwner = new Map<string, Map<string, Lowered>>();
 
   /**
-   * Runs `extract` with a lowering function for `masked` (the text the parser saw); afterwards
-   * the owner keeps exactly the bodies it lowered.
+   * Runs `extract` with a lowering visitor for `masked` (the text the parser saw); afterwards
+   * the owner keeps exactly the bodies of that version, lowered or carried over.
    */
-  forOwner<T>(owner: string | undefined, masked: string, extract: (lower: LowerBody) => T): T {
+  forOwner<T>(owner: string | undefined, masked: string, extract: (visitor: BodyVisitor) => T): T {
     const current = new Map<string, Lowered>();
-    const result = extract((fn, body, macros) => {
-      const key = loweringKey(masked, fn, macros);
-      const lowered = current.get(key) ?? this.reusable(owner, key) ?? this.build(fn, body, macros);
-      current.set(key, lowered);
-      if ('ir' in lowered) fn.ir = lowered.ir;
-      else fn.irMissingReason = lowered.reason;
+    const result = extract({
+      lower: (fn, body, macros) => {
+        const key = loweringKey(masked, fn, macros);
+        const lowered = current.get(key) ?? this.reusable(owner, key) ?? this.build(fn, body, macros);
+        current.set(key, lowered);
+        if ('ir' in lowered) fn.ir = lowered.ir;
+        else fn.irMissingReason = lowered.reason;
+        return key;
+      },
+      carry: (key, fn) => {
+        current.set(key, fn.ir ? { ir: fn.ir } : { reason: fn.irMissingReason ?? '' });
+      },
     });
     if (owner !== undefined) this.byOwner.set(owner, current);
     return result;

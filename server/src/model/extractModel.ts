@@ -8,6 +8,7 @@ import {
   FieldModel,
   FunctionModel,
   GlobalModel,
+  IncludeModel,
   KptrTag,
   MapModel,
   ParamModel,
@@ -134,10 +135,78 @@ function tagIn(macros: MaskedMacro[]): { name: KptrTag; span: Span } | undefined
   return tag ? { name: tag.name as KptrTag, span: { start: tag.start, end: tag.end } } : undefined;
 }
 
-/** Called with each function body while the tree is alive, so the caller can lower it. */
-export type BodyVisitor = (fn: FunctionModel, body: Node, macros: MaskedMacro[]) => void;
+/**
+ * What extraction does with function bodies while the tree is alive, so the caller can lower
+ * them: `lower` returns a key naming what it lowered, and `carry` takes back a function read in
+ * an earlier version (with that key) whose text did not change.
+ */
+export interface BodyVisitor {
+  lower(fn: FunctionModel, body: Node, macros: MaskedMacro[]): string | undefined;
+  carry(key: string, fn: FunctionModel): void;
+}
 
-export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyVisitor): DocumentModel {
+/** What one top-level item added to the model, and where its stretch of text began then. */
+interface Fragment {
+  origin: number;
+  structs: StructModel[];
+  typedefs: Array<[string, TypeShape]>;
+  maps: MapModel[];
+  functions: FunctionModel[];
+  globals: GlobalModel[];
+  includes: IncludeModel[];
+  /** The lowering key of each function with a body, by index in `functions`. */
+  bodies: Array<string | undefined>;
+}
+
+/** Past this many characters of typedefs read so far, items are not kept for reuse (keys would grow with the file). */
+const MAX_TYPEDEF_CONTEXT = 64 * 1024;
+
+/**
+ * The items of a document's previous version, by the text they were read from. An edit changes
+ * one or two top-level items; the others are taken back with their spans moved, instead of being
+ * read from the tree again, which costs most of a keystroke in a long file.
+ */
+export class ModelFragments {
+  private previous = new Map<string, Fragment>();
+  private current = new Map<string, Fragment>();
+
+  take(key: string): Fragment | undefined {
+    const found = this.current.get(key) ?? this.previous.get(key);
+    if (found) this.current.set(key, found);
+    return found;
+  }
+
+  keep(key: string, fragment: Fragment): void {
+    this.current.set(key, fragment);
+  }
+
+  /** Only the items of the version just read are kept for the next. */
+  finish(): void {
+    this.previous = this.current;
+    this.current = new Map();
+  }
+}
+
+/** Moves every span in a copy of `value` by `delta`; lowered bodies are relative to their function and stay shared. */
+function moved<T>(value: T, delta: number): T {
+  if (delta === 0 || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((v) => moved(v, delta)) as T;
+  const source = value as Record<string, unknown>;
+  if (typeof source.start === 'number' && typeof source.end === 'number' && Object.keys(source).length === 2) {
+    return { start: (source.start as number) + delta, end: (source.end as number) + delta } as T;
+  }
+  const copy: Record<string, unknown> = {};
+  for (const key of Object.keys(source)) copy[key] = key === 'ir' ? source[key] : moved(source[key], delta);
+  return copy as T;
+}
+
+/** Reuse of an earlier version's items: the document's fragments and its text as the user wrote it. */
+export interface Reuse {
+  fragments: ModelFragments;
+  original: string;
+}
+
+export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyVisitor, reuse?: Reuse): DocumentModel {
   const model = emptyModel();
   const macros = new MacroIndex(source.macros);
   model.macros = source.macros.map((m) => ({ name: m.name, span: { start: m.start, end: m.end }, args: m.args.map((a) => a.text) }));
@@ -156,9 +225,55 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
     for (let i = children.length - 1; i >= 0; i--) pending.push(children[i]);
   }
 
+  // Types read so far change how later items read (typedef names resolve to structs).
+  let typedefContext = '';
+  let bodyKeys: Array<string | undefined> = [];
   let previousEnd = 0;
   for (const node of topLevel) {
-    const leading = macros.within(previousEnd, node.startIndex);
+    const key = reuse && typedefContext.length < MAX_TYPEDEF_CONTEXT ? fragmentKey(node, previousEnd, typedefContext, reuse.original) : undefined;
+    const known = key === undefined ? undefined : reuse!.fragments.take(key);
+    const fragment = known ? replay(known, previousEnd) : readItem(node, previousEnd);
+    if (key !== undefined && !known) reuse!.fragments.keep(key, fragment);
+    if (fragment.typedefs.length > 0) typedefContext += JSON.stringify(fragment.typedefs);
+    previousEnd = node.endIndex;
+  }
+  reuse?.fragments.finish();
+  collectErrors(tree.rootNode, model.syntaxErrors);
+  return model;
+
+  function fragmentKey(node: Node, start: number, typedefs: string, original: string): string {
+    // The user's text and the parser's (masked) text of the item and what leads up to it
+    // (SEC and other macros), the tree's view of it, and the typedefs before it.
+    const masked = source.text.slice(start, node.endIndex);
+    return `${node.type}|${node.hasError}|${typedefs.length}|${typedefs}|${original.slice(start, node.endIndex)}\u0000${masked}`;
+  }
+
+  function replay(fragment: Fragment, at: number): Fragment {
+    const delta = at - fragment.origin;
+    const structs = moved(fragment.structs, delta);
+    const maps = moved(fragment.maps, delta);
+    const functions = moved(fragment.functions, delta);
+    const globals = moved(fragment.globals, delta);
+    const includes = moved(fragment.includes, delta);
+    model.structs.push(...structs);
+    model.maps.push(...maps);
+    model.functions.push(...functions);
+    model.globals.push(...globals);
+    model.includes.push(...includes);
+    for (const [name, shape] of fragment.typedefs) model.typedefs[name] = shape;
+    functions.forEach((fn, i) => {
+      const body = fragment.bodies[i];
+      if (body !== undefined) visitBody?.carry(body, fn);
+    });
+    return fragment;
+  }
+
+  /** Reads one top-level item into the model and returns what it added. */
+  function readItem(node: Node, start: number): Fragment {
+    const before = { structs: model.structs.length, maps: model.maps.length, functions: model.functions.length, globals: model.globals.length, includes: model.includes.length };
+    const typedefs: Array<[string, TypeShape]> = [];
+    bodyKeys = [];
+    const leading = macros.within(start, node.startIndex);
     switch (node.type) {
       case 'function_definition':
         readFunction(node, leading, true);
@@ -171,7 +286,7 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
         readStruct(node);
         break;
       case 'type_definition':
-        readTypedef(node);
+        readTypedef(node, typedefs);
         break;
       case 'preproc_include': {
         const pathNode = node.childForFieldName('path');
@@ -184,11 +299,17 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
       default:
         break;
     }
-    previousEnd = node.endIndex;
+    return {
+      origin: start,
+      structs: model.structs.slice(before.structs),
+      typedefs,
+      maps: model.maps.slice(before.maps),
+      functions: model.functions.slice(before.functions),
+      globals: model.globals.slice(before.globals),
+      includes: model.includes.slice(before.includes),
+      bodies: bodyKeys,
+    };
   }
-
-  collectErrors(tree.rootNode, model.syntaxErrors);
-  return model;
 
   /** `depth` counts the structs this one is nested in: past MAX_STRUCT_NESTING the inner ones are not read (the recursion would overflow the stack). */
   function readStruct(node: Node, depth = 0): StructModel | undefined {
@@ -236,7 +357,7 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
     });
   }
 
-  function readTypedef(node: Node): void {
+  function readTypedef(node: Node, added: Array<[string, TypeShape]>): void {
     const typeNode = node.childForFieldName('type');
     if (typeNode && (typeNode.type === 'struct_specifier' || typeNode.type === 'union_specifier')) readStruct(typeNode);
     for (const declaratorNode of node.childrenForFieldName('declarator')) {
@@ -248,6 +369,7 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
         const struct = readAnonymousStruct(typeNode, info.nameNode.text);
         if (struct) model.typedefs[info.nameNode.text] = { ...model.typedefs[info.nameNode.text], struct: struct.name };
       }
+      added.push([info.nameNode.text, model.typedefs[info.nameNode.text]]);
     }
   }
 
@@ -343,7 +465,7 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
       isKsym: around.some((m) => m.name === '__ksym'),
     };
     model.functions.push(model_);
-    if (body && visitBody) visitBody(model_, body, macros.within(body.startIndex, body.endIndex));
+    bodyKeys.push(body && visitBody ? visitBody.lower(model_, body, macros.within(body.startIndex, body.endIndex)) : undefined);
   }
 
   function readDeclaration(node: Node, leading: MaskedMacro[]): void {

@@ -6,6 +6,39 @@ export interface Located<T> {
   file?: string;
 }
 
+/** One model's items by name (the first of each name, as a linear search would find). */
+interface NameIndex {
+  structs: Map<string, StructModel>;
+  maps: Map<string, MapModel>;
+  globals: Map<string, GlobalModel>;
+  definitions: Map<string, FunctionModel>;
+  prototypes: Map<string, FunctionModel>;
+}
+
+const indexes = new WeakMap<DocumentModel, NameIndex>();
+
+function firstByName<T extends { name: string }>(items: T[], keep: (item: T) => boolean = () => true): Map<string, T> {
+  const byName = new Map<string, T>();
+  for (const item of items) if (keep(item) && !byName.has(item.name)) byName.set(item.name, item);
+  return byName;
+}
+
+/** Models are not changed once extracted, so each is indexed once, on its first lookup. */
+function indexOf(model: DocumentModel): NameIndex {
+  let index = indexes.get(model);
+  if (!index) {
+    index = {
+      structs: firstByName(model.structs),
+      maps: firstByName(model.maps),
+      globals: firstByName(model.globals),
+      definitions: firstByName(model.functions, (f) => !f.isPrototype),
+      prototypes: firstByName(model.functions, (f) => f.isPrototype),
+    };
+    indexes.set(model, index);
+  }
+  return index;
+}
+
 /**
  * What one document can see: its own declarations first, then those of the
  * local headers it includes, in include order. Lookups prefer the document.
@@ -24,7 +57,7 @@ export class VisibleModel {
   struct(name: string | undefined): Located<StructModel> | undefined {
     if (!name) return undefined;
     for (const layer of this.layers()) {
-      const item = layer.model.structs.find((s) => s.name === name);
+      const item = indexOf(layer.model).structs.get(name);
       if (item) return { item, file: layer.file };
     }
     return undefined;
@@ -47,7 +80,7 @@ export class VisibleModel {
 
   map(name: string): Located<MapModel> | undefined {
     for (const layer of this.layers()) {
-      const item = layer.model.maps.find((m) => m.name === name);
+      const item = indexOf(layer.model).maps.get(name);
       if (item) return { item, file: layer.file };
     }
     return undefined;
@@ -55,7 +88,7 @@ export class VisibleModel {
 
   global(name: string): Located<GlobalModel> | undefined {
     for (const layer of this.layers()) {
-      const item = layer.model.globals.find((g) => g.name === name);
+      const item = indexOf(layer.model).globals.get(name);
       if (item) return { item, file: layer.file };
     }
     return undefined;
@@ -65,11 +98,11 @@ export class VisibleModel {
   function(name: string): Located<FunctionModel> | undefined {
     let prototype: Located<FunctionModel> | undefined;
     for (const layer of this.layers()) {
-      for (const item of layer.model.functions) {
-        if (item.name !== name) continue;
-        if (!item.isPrototype) return { item, file: layer.file };
-        prototype ??= { item, file: layer.file };
-      }
+      const index = indexOf(layer.model);
+      const definition = index.definitions.get(name);
+      if (definition) return { item: definition, file: layer.file };
+      const declared = index.prototypes.get(name);
+      if (declared) prototype ??= { item: declared, file: layer.file };
     }
     return prototype;
   }
