@@ -18,6 +18,18 @@ const BIN = path.join(REPO_ROOT, 'bin');
 const EXAMPLES = path.join(REPO_ROOT, 'examples');
 /** Node modules that run programs, open connections or run code from strings. */
 const DANGEROUS_MODULES = ['child_process', 'net', 'http', 'https', 'http2', 'dgram', 'tls', 'cluster', 'worker_threads', 'vm', 'inspector', 'dns'];
+/**
+ * The CLI checks files on threads of its own code: worker_threads is allowed there, as long as
+ * every thread runs the file that starts it (never code from a string or from the workspace).
+ */
+const THREAD_USERS = ['server/src/cli/parallel.ts', 'server/src/cli/main.ts'];
+
+/** Every `new Worker(...)` in `text` must start the very file it is written in. */
+function assertThreadsRunOwnCode(text: string, what: string): void {
+  const starts = [...text.matchAll(/new\s+(?:\w+\.)?Worker\s*\(([^,)]*)/g)].map((m) => m[1].trim());
+  for (const start of starts) assert.strictEqual(start, '__filename', `${what} starts a thread on ${start}, not on its own file`);
+  assert.ok(!/\beval\s*:\s*true/.test(text), `${what} starts a thread from a string`);
+}
 
 function requiredModules(bundle: string): string[] {
   const text = fs.readFileSync(bundle, 'utf8');
@@ -97,16 +109,23 @@ describe('robustness: safety', function () {
       const sources = [...listFiles(path.join(REPO_ROOT, 'server', 'src'), /\.ts$/), ...listFiles(path.join(REPO_ROOT, 'client', 'src'), /\.ts$/)];
       for (const file of sources) {
         const text = fs.readFileSync(file, 'utf8');
+        const relative = path.relative(REPO_ROOT, file);
         for (const mod of DANGEROUS_MODULES) {
-          assert.ok(!new RegExp(`from '(node:)?${mod}'|require\\('(node:)?${mod}'\\)`).test(text), `${path.relative(REPO_ROOT, file)} imports ${mod}`);
+          if (mod === 'worker_threads' && THREAD_USERS.includes(relative)) continue;
+          assert.ok(!new RegExp(`from '(node:)?${mod}'|require\\('(node:)?${mod}'\\)`).test(text), `${relative} imports ${mod}`);
         }
+        assertThreadsRunOwnCode(text, relative);
         assert.ok(!/\beval\s*\(|new Function\s*\(/.test(text), `${path.relative(REPO_ROOT, file)} evaluates code from a string`);
       }
     });
 
-    it('the CLI bundle needs no process, network or evaluation module at all', () => {
-      const mods = requiredModules(path.join(DIST, 'lint.js'));
-      assert.deepStrictEqual(mods.filter((m) => DANGEROUS_MODULES.includes(m)), [], `dist/lint.js requires ${mods.join(', ')}`);
+    it('the CLI bundle needs no process, network or evaluation module; its threads run the bundle itself', () => {
+      const bundle = path.join(DIST, 'lint.js');
+      const mods = requiredModules(bundle);
+      assert.deepStrictEqual(mods.filter((m) => DANGEROUS_MODULES.includes(m) && m !== 'worker_threads'), [], `dist/lint.js requires ${mods.join(', ')}`);
+      const text = fs.readFileSync(bundle, 'utf8');
+      assert.ok(/new\s+(?:\w+\.)?Worker\s*\(/.test(text), 'the bundle starts checking threads (cli/parallel.ts)');
+      assertThreadsRunOwnCode(text, 'dist/lint.js');
     });
 
     it('the server bundle: child_process and net only from vscode-languageserver (module resolution helpers, --pipe/--socket transports)', () => {
@@ -250,23 +269,27 @@ describe('robustness: safety', function () {
       }
     });
 
-    it('bpf-kptr-lint over a hostile workspace runs nothing, connects nowhere and writes nothing', async () => {
+    it('bpf-kptr-lint over a hostile workspace runs nothing, connects nowhere and writes nothing, on one thread and on several', async () => {
+      for (const jobs of ['1', '3']) await lintHostile(jobs);
+    });
+
+    async function lintHostile(jobs: string): Promise<void> {
       const lab = tempDir();
       const log = path.join(lab.dir, '..', `${path.basename(lab.dir)}.strace`);
       try {
         hostileWorkspace(lab.dir);
-        const child = spawn('strace', ['-f', '-qq', '-o', log, '-e', TRACED, process.execPath, path.join(BIN, 'bpf-kptr-lint.js'), '--format', 'sarif', '.'], { cwd: lab.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn('strace', ['-f', '-qq', '-o', log, '-e', TRACED, process.execPath, path.join(BIN, 'bpf-kptr-lint.js'), '--jobs', jobs, '--format', 'sarif', '.'], { cwd: lab.dir, stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
         child.stdout.resume();
         const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
         assert.ok(code === 0 || code === 1 || code === 2, `exit ${code}: ${stderr.slice(-1000)}`);
-        assertNothingRan(lab.dir, readTrace(log), 'bpf-kptr-lint');
+        assertNothingRan(lab.dir, readTrace(log), `bpf-kptr-lint --jobs ${jobs}`);
       } finally {
         lab.remove();
         fs.rmSync(log, { force: true });
       }
-    });
+    }
   });
 
   describe('shipped dependencies', () => {

@@ -2,16 +2,16 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { pathToFileURL } from 'url';
 import { parseArgs } from 'util';
-import { Analyzer } from '../analyzer';
+import { isMainThread } from 'worker_threads';
 import { includePathsFromCompileDatabase } from '../config/compileFlags';
 import { findProjectConfig, ProjectConfig, readProjectConfig } from '../config/projectConfig';
-import { ownershipDiagnostics, packagedRuleHref } from '../features/diagnostics';
 import { tryParseKernelVersion } from '../knowledge/kernelVersion';
-import { ParserSetupError } from '../parsing/cParser';
 import { RULE_BY_CODE, Severity } from '../rules/catalog';
 import { BpfKptrSettings, CONFIGURABLE_CODES, readSettings } from '../settings';
+import type { CheckJob } from './check';
 import { collectFiles } from './files';
 import { FileResult, formatJson, formatSarif, formatText } from './formats';
+import { checkAll, defaultThreads, SetupFailed } from './parallel';
 
 declare const BPF_KPTR_VERSION: string | undefined;
 const version = typeof BPF_KPTR_VERSION === 'string' ? BPF_KPTR_VERSION : 'development';
@@ -32,6 +32,8 @@ Options:
   --max-warnings N        exit 1 when there are more than N warnings (errors always fail)
   --format FORMAT         text (default), json or sarif
   --config FILE           read settings from FILE instead of the nearest .bpf-kptr.json
+  -j, --jobs N            check files on N threads (default: one per core when there is
+                          enough to check; 1 checks everything on the main thread)
   --no-color              no colour even on a terminal (NO_COLOR is honoured too)
   --explain CODE          print the page of a rule and exit
   --version, --help
@@ -65,6 +67,7 @@ function parse(argv: string[]) {
         'max-warnings': { type: 'string' },
         format: { type: 'string' },
         config: { type: 'string' },
+        jobs: { type: 'string', short: 'j' },
         'no-color': { type: 'boolean' },
         explain: { type: 'string' },
         version: { type: 'boolean' },
@@ -110,7 +113,7 @@ export async function run(argv: string[], io: Output): Promise<number> {
   }
 
   let format: 'text' | 'json' | 'sarif';
-  let overrides: { kernel?: ReturnType<typeof tryParseKernelVersion>; disable: string[]; enable: string[]; severity: Record<string, Severity>; maxWarnings?: number };
+  let overrides: { kernel?: ReturnType<typeof tryParseKernelVersion>; disable: string[]; enable: string[]; severity: Record<string, Severity>; maxWarnings?: number; jobs?: number };
   let explicitConfig: ProjectConfig | undefined;
   try {
     format = (values.format ?? 'text') as typeof format;
@@ -129,8 +132,14 @@ export async function run(argv: string[], io: Output): Promise<number> {
       maxWarnings = Number(values['max-warnings']);
       if (!Number.isInteger(maxWarnings) || maxWarnings < 0) throw new UsageError(`--max-warnings takes a whole number, not "${values['max-warnings']}"`);
     }
+    let jobs: number | undefined;
+    if (values.jobs !== undefined) {
+      jobs = Number(values.jobs);
+      if (!Number.isInteger(jobs) || jobs < 1 || jobs > 64) throw new UsageError(`--jobs takes a whole number from 1 to 64, not "${values.jobs}"`);
+    }
     overrides = {
       kernel,
+      jobs,
       disable: (values.disable ?? []).map((c) => checkCode(c, '--disable')),
       enable: (values.enable ?? []).map((c) => checkCode(c, '--enable')),
       severity,
@@ -148,14 +157,6 @@ export async function run(argv: string[], io: Output): Promise<number> {
 
   const collected = collectFiles(positionals, io.cwd);
   for (const problem of collected.problems) io.stderr(`bpf-kptr-lint: ${problem.path}: ${problem.message}\n`);
-
-  let analyzer: Analyzer;
-  try {
-    analyzer = await Analyzer.create();
-  } catch (error) {
-    io.stderr(`bpf-kptr-lint: ${error instanceof ParserSetupError ? error.message : String(error)}\n`);
-    return 2;
-  }
 
   const reported = new Set<string>();
   const warnOnce = (message: string) => {
@@ -184,56 +185,30 @@ export async function run(argv: string[], io: Output): Promise<number> {
     return settings;
   };
 
+  const jobs: CheckJob[] = collected.files.map((shown) => {
+    const file = path.resolve(io.cwd, shown);
+    return { file, shown, settings: settingsFor(file) };
+  });
   const results: FileResult[] = [];
-  const progress = io.stderrIsTTY && format === 'text' && collected.files.length > 1;
+  const progress = io.stderrIsTTY && format === 'text' && jobs.length > 1;
   let checked = 0;
   let failedInputs = collected.problems.length;
-  collected.files.forEach((shown, i) => {
-    const file = path.resolve(io.cwd, shown);
-    if (progress) io.stderr(`\r\x1b[K[${i + 1}/${collected.files.length}] ${shown}`);
-    let text: string;
-    try {
-      const buffer = fs.readFileSync(file);
-      if (buffer.subarray(0, 8192).includes(0)) {
-        warnOnce(`${shown}: binary file, not checked`);
+  try {
+    await checkAll(jobs, overrides.jobs ?? defaultThreads(jobs), (i, outcome) => {
+      if (progress) io.stderr(`\r\x1b[K[${i + 1}/${jobs.length}] ${jobs[i].shown}`);
+      if ('notChecked' in outcome) {
+        warnOnce(outcome.notChecked);
         failedInputs++;
         return;
       }
-      text = buffer.toString('utf8');
-    } catch (error) {
-      warnOnce(`${shown}: cannot read: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-      failedInputs++;
-      return;
-    }
-    const settings = settingsFor(file);
-    if (text.length > settings.maxFileChars) {
-      warnOnce(`${shown}: ${text.length} characters, more than the limit of ${settings.maxFileChars} (maxFileSize); not checked`);
-      failedInputs++;
-      return;
-    }
-    analyzer.configure({ includePaths: settings.includePaths, maxFileChars: settings.maxFileChars });
-    try {
-      const analysis = analyzer.update(file, text);
-      if (analysis.skipped === 'parse-timeout') {
-        warnOnce(`${shown}: parsing took too long; not checked`);
-        failedInputs++;
-        return;
-      }
-      const ownership = analyzer.ownership(file, settings.kernelVersion)!;
-      const diagnostics = ownershipDiagnostics(analysis, ownership, {
-        severities: settings.severities,
-        disabled: settings.disabled,
-        uriOf: (f) => pathToFileURL(f ?? file).toString(),
-        textOf: (f) => analyzer.textOf(f),
-        ruleHref: packagedRuleHref(__dirname),
-      });
-      diagnostics.sort((a, b) => a.range.start.line - b.range.start.line || a.range.start.character - b.range.start.character);
-      results.push({ path: shown, text, diagnostics });
+      results.push(outcome.result);
       checked++;
-    } finally {
-      analyzer.close(file);
-    }
-  });
+    });
+  } catch (error) {
+    if (progress) io.stderr('\r\x1b[K');
+    io.stderr(`bpf-kptr-lint: ${error instanceof SetupFailed ? error.message : error instanceof Error ? error.message : String(error)}\n`);
+    return 2;
+  }
   if (progress) io.stderr('\r\x1b[K');
 
   const color = io.stdoutIsTTY && !values['no-color'] && !('NO_COLOR' in io.env && io.env.NO_COLOR !== '');
@@ -272,4 +247,5 @@ export async function main(argv: string[]): Promise<void> {
   process.exitCode = code;
 }
 
-if (require.main === module) void main(process.argv.slice(2));
+// The same file is the entry of the checking threads (cli/parallel.ts), which must not run the command again.
+if (require.main === module && isMainThread) void main(process.argv.slice(2));

@@ -1,0 +1,128 @@
+import * as fs from 'fs';
+import * as os from 'os';
+import { isMainThread, parentPort, Worker, workerData } from 'worker_threads';
+import { Analyzer } from '../analyzer';
+import { ParserSetupError } from '../parsing/cParser';
+import { CheckJob, CheckOutcome, checkFile } from './check';
+
+/** Below this much text a worker's start-up (about 40 ms) costs more than it saves. */
+const BYTES_PER_WORKER = 256 * 1024;
+/** Threads beyond this add memory (a heap and a parser each) for little. */
+const MAX_WORKERS = 8;
+
+const WORKER_ROLE = 'bpf-kptr-lint-worker';
+
+type ToWorker = { index: number; job: CheckJob };
+type FromWorker = { ready: true } | { setupError: string } | { index: number; outcome: CheckOutcome };
+
+/** The parser could not start: the whole run stops with this message. */
+export class SetupFailed extends Error {}
+
+/** How many threads check `jobs` when the user did not say: one per core while each has enough text to be worth starting. */
+export function defaultThreads(jobs: CheckJob[]): number {
+  let bytes = 0;
+  for (const job of jobs) bytes += sizeOf(job.file);
+  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return Math.max(1, Math.min(cores, MAX_WORKERS, jobs.length, Math.floor(bytes / BYTES_PER_WORKER)));
+}
+
+function sizeOf(file: string): number {
+  try {
+    return fs.statSync(file).size;
+  } catch {
+    return 0;
+  }
+}
+
+/** An unexpected failure on one file is reported for that file; the others are still checked. */
+function checkSafely(analyzer: Analyzer, job: CheckJob): CheckOutcome {
+  try {
+    return checkFile(analyzer, job);
+  } catch (error) {
+    return { notChecked: `${job.shown}: internal error, not checked: ${error instanceof Error ? error.message : String(error)}` };
+  }
+}
+
+/**
+ * Checks every job and hands each outcome to `onOutcome` in the order of `jobs`, whatever order
+ * they finish in, so the output does not depend on the threads. With `threads` > 1 the files are
+ * spread over worker threads, largest first, each thread with its own parser.
+ */
+export async function checkAll(jobs: CheckJob[], threads: number, onOutcome: (index: number, outcome: CheckOutcome) => void): Promise<void> {
+  if (threads <= 1 || jobs.length <= 1) {
+    let analyzer: Analyzer;
+    try {
+      analyzer = await Analyzer.create();
+    } catch (error) {
+      throw error instanceof ParserSetupError ? new SetupFailed(error.message) : error;
+    }
+    try {
+      jobs.forEach((job, index) => onOutcome(index, checkSafely(analyzer, job)));
+    } finally {
+      analyzer.dispose();
+    }
+    return;
+  }
+
+  const order = jobs.map((job, index) => ({ index, size: sizeOf(job.file) })).sort((a, b) => b.size - a.size || a.index - b.index);
+  const finished = new Map<number, CheckOutcome>();
+  let next = 0;
+  let emitted = 0;
+  const emitInOrder = () => {
+    while (finished.has(emitted)) {
+      const outcome = finished.get(emitted)!;
+      finished.delete(emitted);
+      onOutcome(emitted++, outcome);
+    }
+  };
+
+  const workers: Worker[] = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const dispatch = (worker: Worker) => {
+        if (next < order.length) {
+          const { index } = order[next++];
+          worker.postMessage({ index, job: jobs[index] } satisfies ToWorker);
+        } else if (emitted === jobs.length) {
+          resolve();
+        }
+      };
+      for (let i = 0; i < Math.min(threads, MAX_WORKERS, jobs.length); i++) {
+        const worker = new Worker(__filename, { workerData: { role: WORKER_ROLE } });
+        workers.push(worker);
+        worker.on('message', (message: FromWorker) => {
+          if ('setupError' in message) return reject(new SetupFailed(message.setupError));
+          if ('outcome' in message) {
+            finished.set(message.index, message.outcome);
+            emitInOrder();
+          }
+          dispatch(worker);
+        });
+        worker.on('error', (error) => reject(new Error(`a checking thread failed: ${error.message}`)));
+        worker.on('exit', (code) => {
+          if (emitted < jobs.length) reject(new Error(`a checking thread stopped (exit ${code}) before every file was checked`));
+        });
+      }
+    });
+  } finally {
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+}
+
+/** The worker thread's side: one analyzer, one file at a time, until the main thread ends it. */
+async function serveAsWorker(): Promise<void> {
+  const port = parentPort!;
+  let analyzer: Analyzer;
+  try {
+    analyzer = await Analyzer.create();
+  } catch (error) {
+    port.postMessage({ setupError: error instanceof Error ? error.message : String(error) } satisfies FromWorker);
+    return;
+  }
+  port.on('message', ({ index, job }: ToWorker) => {
+    port.postMessage({ index, outcome: checkSafely(analyzer, job) } satisfies FromWorker);
+  });
+  port.postMessage({ ready: true } satisfies FromWorker);
+}
+
+if (!isMainThread && (workerData as { role?: string } | undefined)?.role === WORKER_ROLE) void serveAsWorker();
