@@ -22,6 +22,7 @@ import { SIGNATURE_TRIGGERS, signatureHelpAt } from './features/signatureHelp';
 import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, semanticTokens } from './features/semanticTokens';
 import { BpfKptrSettings, DEFAULT_SETTINGS, readSettings } from './settings';
 import { findProjectConfig } from './config/projectConfig';
+import { IdleCompaction } from './idleCompaction';
 
 export const SERVER_NAME = 'bpf-kptr-language-server';
 
@@ -173,6 +174,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
   const ruleHref = options.bundleDir ? packagedRuleHref(options.bundleDir) : undefined;
   const pendingDiagnostics = new Map<string, NodeJS.Timeout>();
 
+  const idleCompaction = new IdleCompaction();
   /** Analyses a document and publishes its diagnostics, unless it changed meanwhile. */
   const publishDiagnostics = (uri: string) => {
     pendingDiagnostics.delete(uri);
@@ -182,6 +184,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
       // Runs from a timer: an exception here would end the server, so it is logged instead.
       connection.console.error(`diagnostics of ${uri} failed: ${error instanceof Error ? error.stack : String(error)}`);
     }
+    idleCompaction.noteWork();
   };
 
   const publishDiagnosticsOf = (uri: string) => {
@@ -333,6 +336,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
   );
 
   connection.onShutdown(() => {
+    idleCompaction.dispose();
     analyzer?.dispose();
   });
 

@@ -23,6 +23,16 @@ const DANGEROUS_MODULES = ['child_process', 'net', 'http', 'https', 'http2', 'dg
  * every thread runs the file that starts it (never code from a string or from the workspace).
  */
 const THREAD_USERS = ['server/src/cli/parallel.ts', 'server/src/cli/main.ts'];
+/**
+ * The server compacts its heap when idle (idleCompaction.ts); V8's collector is reachable from a
+ * fresh context only, through vm with one constant expression and nothing else.
+ */
+const COLLECTOR_MODULE = 'server/src/idleCompaction.ts';
+
+function assertVmOnlyReachesTheCollector(text: string, what: string): void {
+  const uses = [...text.matchAll(/\bvm\.(\w+)\(([^)]*)\)/g)].map((m) => `${m[1]}(${m[2]})`);
+  assert.deepStrictEqual(uses, ["runInNewContext('gc')"], `${what} uses vm for something other than the collector`);
+}
 
 /** Every `new Worker(...)` in `text` must start the very file it is written in. */
 function assertThreadsRunOwnCode(text: string, what: string): void {
@@ -112,6 +122,10 @@ describe('robustness: safety', function () {
         const relative = path.relative(REPO_ROOT, file);
         for (const mod of DANGEROUS_MODULES) {
           if (mod === 'worker_threads' && THREAD_USERS.includes(relative)) continue;
+          if (mod === 'vm' && relative === COLLECTOR_MODULE) {
+            assertVmOnlyReachesTheCollector(text, relative);
+            continue;
+          }
           assert.ok(!new RegExp(`from '(node:)?${mod}'|require\\('(node:)?${mod}'\\)`).test(text), `${relative} imports ${mod}`);
         }
         assertThreadsRunOwnCode(text, relative);
@@ -128,11 +142,13 @@ describe('robustness: safety', function () {
       assertThreadsRunOwnCode(text, 'dist/lint.js');
     });
 
-    it('the server bundle: child_process and net only from vscode-languageserver (module resolution helpers, --pipe/--socket transports)', () => {
+    it('the server bundle: child_process and net only from vscode-languageserver (module resolution helpers, --pipe/--socket transports), vm only for the collector', () => {
       const bundle = path.join(DIST, 'server.js');
       const mods = requiredModules(bundle);
-      assert.deepStrictEqual(mods.filter((m) => DANGEROUS_MODULES.includes(m) && m !== 'child_process' && m !== 'net'), [], `dist/server.js requires ${mods.join(', ')}`);
+      assert.deepStrictEqual(mods.filter((m) => DANGEROUS_MODULES.includes(m) && m !== 'child_process' && m !== 'net' && m !== 'vm'), [], `dist/server.js requires ${mods.join(', ')}`);
       const map = JSON.parse(fs.readFileSync(bundle + '.map', 'utf8')) as { sources: string[]; sourcesContent?: Array<string | null> };
+      const vmUsers = map.sources.filter((_source, i) => /require\(["'](node:)?vm["']\)|from ["'](node:)?vm["']/.test(map.sourcesContent?.[i] ?? ''));
+      assert.deepStrictEqual(vmUsers.map((s) => s.replace(/^(\.\.\/)+/, '')), [COLLECTOR_MODULE], 'only the idle collector uses vm');
       const users = map.sources.filter((_source, i) => /require\(["'](node:)?(child_process|net)["']\)|from ["'](node:)?(child_process|net)["']/.test(map.sourcesContent?.[i] ?? ''));
       for (const source of users) assert.match(source, /node_modules\/vscode-(jsonrpc|languageserver)\//, `${source} uses child_process or net`);
     });

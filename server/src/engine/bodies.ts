@@ -4,6 +4,7 @@ import type { BodyVisitor } from '../model/extractModel';
 import type { MaskedMacro } from '../parsing/bpfMask';
 import type { FunctionIR } from './ir';
 import { lowerFunction, NestingTooDeep } from './lower';
+import { detached } from '../parsing/detached';
 
 type Lowered = { ir: FunctionIR } | { reason: string };
 
@@ -16,7 +17,8 @@ function loweringKey(masked: string, fn: FunctionModel, macros: MaskedMacro[]): 
   const at = (offset: number) => offset - fn.span.start;
   const params = fn.params.map((p) => [p.name, p.type.text, p.type.struct ?? '', p.type.pointerDepth]);
   const used = macros.map((m) => [m.name, m.syntax, at(m.start), at(m.nameEnd), at(m.end), m.args.map((a) => [a.text, at(a.start), at(a.end)])]);
-  return `${masked.slice(fn.span.start, fn.span.end)}\u0000${JSON.stringify(params)}\u0000${JSON.stringify(used)}`;
+  // The key is kept with the body across versions: a copy, not a view into this version's text.
+  return detached(`${masked.slice(fn.span.start, fn.span.end)}\u0000${JSON.stringify(params)}\u0000${JSON.stringify(used)}`);
 }
 
 

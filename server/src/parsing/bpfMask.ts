@@ -1,5 +1,6 @@
 import { MACRO_SYNTAX_BY_NAME, MacroSyntax, TYPE_OPERATORS } from '../knowledge/macroSyntax';
 import { matchingClose, splitArguments, Token, tokenizeC } from './cTokens';
+import { detached } from './detached';
 
 /**
  * BPF macros the C grammar cannot parse are replaced, before parsing, by
@@ -183,6 +184,11 @@ export function maskBpfMacros(original: string): MaskedSource {
     i = close;
   }
 
+  // Macro names and arguments outlive this version of the text (in reused items and bodies).
+  for (const macro of macros) {
+    macro.name = detached(macro.name);
+    for (const arg of macro.args) arg.text = detached(arg.text);
+  }
   return { text: units ? textOf(units) : text, macros };
 }
 

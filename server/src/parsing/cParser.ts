@@ -1,6 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Language, Parser, Tree } from 'web-tree-sitter';
+import { detachedReader } from './detached';
 
 export const RUNTIME_WASM = 'tree-sitter.wasm';
 export const GRAMMAR_WASM = 'tree-sitter-c.wasm';
@@ -81,9 +82,13 @@ export class CParser {
    */
   parse(text: string, previous?: Tree, budgetMs = PARSE_BUDGET_MS): Tree | undefined {
     const deadline = Date.now() + budgetMs;
-    const tree = this.parser.parse(text, previous ?? null, {
+    // Node texts are read through the parse callback: copies, so what outlives this version of
+    // the document (reused items, lowered bodies) does not keep its text alive.
+    const reader = detachedReader(text);
+    const tree = this.parser.parse(reader.read, previous ?? null, {
       progressCallback: () => Date.now() > deadline,
     } as never);
+    reader.parsed();
     if (!tree) this.parser.reset();
     return tree ?? undefined;
   }

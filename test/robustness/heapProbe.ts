@@ -1,0 +1,58 @@
+/**
+ * Run as `node --expose-gc heapProbe.js FUNCTIONS EDITS`: opens one document of FUNCTIONS small
+ * programs in the analysis library, edits a different program each time, and prints the heap in
+ * use after a full collection once the document is open and after the edits (JSON, bytes).
+ * Each version's text must die with the version: nothing carried over to the next one may hold
+ * a view into it.
+ */
+import { Analyzer } from '../../server/src/analyzer';
+import { DEFAULT_SETTINGS } from '../../server/src/settings';
+
+function programText(functions: number, edited: number, stamp: number): string {
+  const parts: string[] = ['struct slot { struct bpf_cpumask __kptr *mask; };'];
+  for (let i = 0; i < functions; i++) {
+    const marker = i === edited ? ` + ${stamp}` : '';
+    parts.push(
+      [
+        `SEC("tp_btf/task_newtask")`,
+        `int program_number_${i}_with_a_long_name(void *ctx)`,
+        '{',
+        `\tstruct bpf_cpumask *mask_of_program_${i} = bpf_cpumask_create();`,
+        `\tif (!mask_of_program_${i})`,
+        '\t\treturn 0;',
+        `\tbpf_cpumask_release(mask_of_program_${i});`,
+        `\treturn ${i}${marker};`,
+        '}',
+      ].join('\n'),
+    );
+  }
+  return parts.join('\n\n') + '\n';
+}
+
+async function main(): Promise<void> {
+  const [functions, edits] = process.argv.slice(2).map(Number);
+  const collect = (globalThis as { gc?: () => void }).gc;
+  if (!collect) throw new Error('run with --expose-gc');
+  const analyzer = await Analyzer.create();
+  const file = '/probe/heap.bpf.c';
+  const analyse = (text: string, version: number) => {
+    analyzer.update(file, text, version);
+    analyzer.ownership(file, DEFAULT_SETTINGS.kernelVersion);
+  };
+  const heapUsed = () => {
+    collect();
+    collect();
+    return process.memoryUsage().heapUsed;
+  };
+  analyse(programText(functions, -1, 0), 0);
+  const opened = heapUsed();
+  for (let i = 1; i <= edits; i++) analyse(programText(functions, (i * 7) % functions, i), i);
+  const edited = heapUsed();
+  analyzer.dispose();
+  process.stdout.write(JSON.stringify({ opened, edited, textBytes: programText(functions, 0, 0).length }));
+}
+
+void main().catch((error) => {
+  process.stderr.write(String(error instanceof Error ? error.stack : error));
+  process.exitCode = 1;
+});
