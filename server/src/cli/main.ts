@@ -11,7 +11,7 @@ import { BpfKptrSettings, CONFIGURABLE_CODES, readSettings } from '../settings';
 import type { CheckJob } from './check';
 import { collectFiles } from './files';
 import { FileResult, formatJson, formatSarif, formatText } from './formats';
-import { checkAll, defaultThreads, SetupFailed } from './parallel';
+import { checkAll, SetupFailed } from './parallel';
 
 declare const BPF_KPTR_VERSION: string | undefined;
 const version = typeof BPF_KPTR_VERSION === 'string' ? BPF_KPTR_VERSION : 'development';
@@ -32,8 +32,8 @@ Options:
   --max-warnings N        exit 1 when there are more than N warnings (errors always fail)
   --format FORMAT         text (default), json or sarif
   --config FILE           read settings from FILE instead of the nearest .bpf-kptr.json
-  -j, --jobs N            check files on N threads (default: one per core when there is
-                          enough to check; 1 checks everything on the main thread)
+  -j, --jobs N            check files on N threads (default 1: on the main thread); worth it
+                          on a machine with cores to spare, see the README
   --no-color              no colour even on a terminal (NO_COLOR is honoured too)
   --explain CODE          print the page of a rule and exit
   --version, --help
@@ -194,7 +194,7 @@ export async function run(argv: string[], io: Output): Promise<number> {
   let checked = 0;
   let failedInputs = collected.problems.length;
   try {
-    await checkAll(jobs, overrides.jobs ?? defaultThreads(jobs), (i, outcome) => {
+    await checkAll(jobs, overrides.jobs ?? 1, (i, outcome) => {
       if (progress) io.stderr(`\r\x1b[K[${i + 1}/${jobs.length}] ${jobs[i].shown}`);
       if ('notChecked' in outcome) {
         warnOnce(outcome.notChecked);

@@ -1,14 +1,8 @@
 import * as fs from 'fs';
-import * as os from 'os';
 import { isMainThread, parentPort, Worker, workerData } from 'worker_threads';
 import { Analyzer } from '../analyzer';
 import { ParserSetupError } from '../parsing/cParser';
 import { CheckJob, CheckOutcome, checkFile } from './check';
-
-/** Below this much text a worker's start-up (about 40 ms) costs more than it saves. */
-const BYTES_PER_WORKER = 256 * 1024;
-/** Threads beyond this add memory (a heap and a parser each) for little. */
-const MAX_WORKERS = 8;
 
 const WORKER_ROLE = 'bpf-kptr-lint-worker';
 
@@ -17,14 +11,6 @@ type FromWorker = { ready: true } | { setupError: string } | { index: number; ou
 
 /** The parser could not start: the whole run stops with this message. */
 export class SetupFailed extends Error {}
-
-/** How many threads check `jobs` when the user did not say: one per core while each has enough text to be worth starting. */
-export function defaultThreads(jobs: CheckJob[]): number {
-  let bytes = 0;
-  for (const job of jobs) bytes += sizeOf(job.file);
-  const cores = typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
-  return Math.max(1, Math.min(cores, MAX_WORKERS, jobs.length, Math.floor(bytes / BYTES_PER_WORKER)));
-}
 
 function sizeOf(file: string): number {
   try {
@@ -87,7 +73,7 @@ export async function checkAll(jobs: CheckJob[], threads: number, onOutcome: (in
           resolve();
         }
       };
-      for (let i = 0; i < Math.min(threads, MAX_WORKERS, jobs.length); i++) {
+      for (let i = 0; i < Math.min(threads, jobs.length); i++) {
         const worker = new Worker(__filename, { workerData: { role: WORKER_ROLE } });
         workers.push(worker);
         worker.on('message', (message: FromWorker) => {
