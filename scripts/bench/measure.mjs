@@ -220,11 +220,12 @@ export async function session(spec, workload, files, options) {
 
 /**
  * A whole directory open in one server: every file opened (as an editor restoring a session
- * does), the time until every file has diagnostics, the resident memory then; then `edits`
+ * does), the time until every file has diagnostics, the resident memory after the same pause
+ * as after the edits (so both are read at rest, after any idle-time collection); then `edits`
  * one-character edits spread over the files, `inFlight` files at a time (each edit waits for
  * its own diagnostics), with the resident memory sampled along the way and after a pause.
  */
-export async function directory(spec, workload, { edits, inFlight = 16, sampleEvery = 500, openSettleMs = 1000, settleMs = 2000, timeoutMs = 600000, debounceMs }) {
+export async function directory(spec, workload, { edits, inFlight = 16, sampleEvery = 500, openSettleMs = 2000, settleMs = 2000, timeoutMs = 600000, debounceMs }) {
   const client = start(spec, workload);
   const out = { files: workload.files.length, lines: workload.totalLines, samples: [] };
   try {

@@ -60,7 +60,7 @@ function directoryRows(wr) {
   const withClangd = Boolean(c || d.clangdCheck);
   const row = (label, fo, fc, adv) => rows.push([label, fo, withClangd ? fc : undefined, withClangd ? adv : undefined]);
   row(`open all ${o.files} files → every file's diagnostics`, msOne(o.openAllMs), msOne(c?.openAllMs), ratio(o.openAllMs, c?.openAllMs));
-  row('RSS with every file open', mib(o.rssOpenMiB), mib(c?.rssOpenMiB), ratio(o.rssOpenMiB, c?.rssOpenMiB));
+  row('RSS with every file open, 2 s idle', mib(o.rssOpenMiB), mib(c?.rssOpenMiB), ratio(o.rssOpenMiB, c?.rssOpenMiB));
   if (o.edits !== undefined) {
     const growth = (x) => (x && x.edits !== undefined ? `${mib(x.rssAfterMiB)} (${x.growthPct >= 0 ? '+' : ''}${fmtNum(x.growthPct, 1)}%, ${x.edits.toLocaleString('en-US')} edits)` : '—');
     row('RSS after the edits, 2 s idle (growth)', growth(o), growth(c), ratio(o.rssAfterMiB, c?.rssAfterMiB));
