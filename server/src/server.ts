@@ -2,6 +2,7 @@ import * as path from 'path';
 import { fileURLToPath, pathToFileURL } from 'url';
 import {
   CancellationToken,
+  CompletionItem,
   Connection,
   LSPErrorCodes,
   DidChangeConfigurationNotification,
@@ -17,7 +18,7 @@ import { Analyzer } from './analyzer';
 import { hoverAt } from './features/hover';
 import { ownershipDiagnostics, packagedRuleHref } from './features/diagnostics';
 import { codeActions } from './features/codeActions';
-import { COMPLETION_TRIGGERS, completionsAt } from './features/completion';
+import { COMPLETION_TRIGGERS, completionsAt, resolveCompletionItem } from './features/completion';
 import { SIGNATURE_TRIGGERS, signatureHelpAt } from './features/signatureHelp';
 import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, semanticTokens } from './features/semanticTokens';
 import { BpfKptrSettings, DEFAULT_SETTINGS, readSettings } from './settings';
@@ -118,7 +119,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
         textDocumentSync: { openClose: true, change: TextDocumentSyncKind.Incremental },
         hoverProvider: true,
         codeActionProvider: { codeActionKinds: ['quickfix'] },
-        completionProvider: { triggerCharacters: COMPLETION_TRIGGERS, resolveProvider: false },
+        completionProvider: { triggerCharacters: COMPLETION_TRIGGERS, resolveProvider: true },
         signatureHelpProvider: { triggerCharacters: SIGNATURE_TRIGGERS, retriggerCharacters: [','] },
         semanticTokensProvider: { legend: { tokenTypes: [...SEMANTIC_TOKEN_TYPES], tokenModifiers: [...SEMANTIC_TOKEN_MODIFIERS] }, full: true },
       },
@@ -302,6 +303,8 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
       };
     }),
   );
+
+  connection.onCompletionResolve(guarded('completion item resolve', (item: CompletionItem) => (item && typeof item === 'object' ? resolveCompletionItem(item) : item)));
 
   connection.onSignatureHelp(
     guarded('signature help', (params: PositionParams) => {

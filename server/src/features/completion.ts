@@ -1,6 +1,6 @@
 import type { CompletionItem, MarkupContent } from 'vscode-languageserver-types';
 import type { DocumentAnalysis } from '../analyzer';
-import { atLeast, formatVersion, KernelVersion } from '../knowledge/kernelVersion';
+import { atLeast, formatVersion, KernelVersion, tryParseKernelVersion } from '../knowledge/kernelVersion';
 import { KFUNCS, lookupKfunc } from '../knowledge/kfuncTable';
 import { contractAt, KfuncEntry, signatureOf, visibleParams } from '../knowledge/kfuncTypes';
 import { MACROS } from '../knowledge/macros';
@@ -73,6 +73,24 @@ function completionsFor(analysis: DocumentAnalysis, offset: number, context: Com
   return { items: items.filter((i) => i.label.startsWith(word.slice(0, 2))), replace };
 }
 
+/**
+ * What a kfunc item carries instead of its documentation: a list of every kfunc with its page
+ * was 77 KB per request; the client asks for the page of the item it shows (completionItem/resolve).
+ */
+interface KfuncItemData {
+  kfunc: string;
+  kernel: string;
+}
+
+/** Adds the documentation a completion item left out of the list; other items come back as they are. */
+export function resolveCompletionItem(item: CompletionItem): CompletionItem {
+  const data = item.data as Partial<KfuncItemData> | undefined;
+  const entry = typeof data?.kfunc === 'string' ? lookupKfunc(data.kfunc) : undefined;
+  const kernel = typeof data?.kernel === 'string' ? tryParseKernelVersion(data.kernel) : undefined;
+  if (!entry || !kernel || item.documentation) return item;
+  return { ...item, documentation: markdown(kfuncMarkdown(entry, kernel, false)) };
+}
+
 function kfuncItems(kernel: KernelVersion, boosted: Set<string>): CompletionItem[] {
   return KFUNCS.map((entry) => {
     const contract = contractAt(entry, kernel);
@@ -83,7 +101,7 @@ function kfuncItems(kernel: KernelVersion, boosted: Set<string>): CompletionItem
       label: entry.name,
       kind: KIND.function,
       detail: `${signatureOf(entry)}${availability}`,
-      documentation: markdown(kfuncMarkdown(entry, kernel, false)),
+      data: { kfunc: entry.name, kernel: formatVersion(kernel) } satisfies KfuncItemData,
       insertText: callSnippet(entry),
       insertTextFormat: 2,
       sortText: `${boosted.has(entry.name) ? '0' : contract.available ? '1' : '9'}_${entry.name}`,

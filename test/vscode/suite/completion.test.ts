@@ -9,9 +9,12 @@ const insertOf = (item: vscode.CompletionItem) => (item.insertText instanceof vs
 const rangeOf = (item: vscode.CompletionItem) => (item.range instanceof vscode.Range ? item.range : item.range?.replacing);
 const show = (r: vscode.Range | undefined) => (r ? `${r.start.line + 1}:${r.start.character + 1}-${r.end.line + 1}:${r.end.character + 1}` : 'none');
 
-/** What VS Code's suggest widget gets at a position: every provider's items (the snippet provider's too). */
+/**
+ * What VS Code's suggest widget gets at a position: every provider's items (the snippet provider's
+ * too), resolved as the widget resolves the items it shows (kfunc pages come on resolve).
+ */
 async function completionsAt(uri: vscode.Uri, position: vscode.Position, trigger?: string): Promise<vscode.CompletionItem[]> {
-  const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, position, trigger);
+  const list = await vscode.commands.executeCommand<vscode.CompletionList>('vscode.executeCompletionItemProvider', uri, position, trigger, 500);
   return list?.items ?? [];
 }
 
