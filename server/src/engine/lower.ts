@@ -175,20 +175,22 @@ export function lowerFunction(input: LowerInput): FunctionIR {
     scopes.pop();
   };
 
-  // Labels first: a goto may jump forward, and its cleanups depend on the label's scopes.
+  // Labels first: a goto may jump forward, and its cleanups depend on the label's scopes. Only a
+  // goto reads them, and walking every node of every body was a third of the lowering.
   const collectLabels = (node: Node, chain: number[]) => {
     const pending: Array<{ node: Node; chain: number[] }> = [{ node, chain }];
     while (pending.length) {
       const { node: n, chain: c } = pending.pop()!;
-      const nextChain = n.type === 'compound_statement' ? [...c, n.startIndex] : c;
-      if (n.type === 'labeled_statement') {
+      const type = n.type;
+      const nextChain = type === 'compound_statement' ? [...c, n.startIndex] : c;
+      if (type === 'labeled_statement') {
         const label = n.childForFieldName('label')?.text;
         if (label) labelScopes.set(label, c);
       }
       for (const child of n.namedChildren) if (child) pending.push({ node: child, chain: nextChain });
     }
   };
-  collectLabels(input.body, []);
+  if (/\bgoto\b/.test(input.body.text)) collectLabels(input.body, []);
   const labelBlock = (label: string): number => {
     let id = labelBlocks.get(label);
     if (id === undefined) {
