@@ -2,6 +2,7 @@ import type { Node, Tree } from 'web-tree-sitter';
 import { PROGRAM_WRAPPER_BY_NAME } from '../knowledge/macroSyntax';
 import { isKptrTag } from '../knowledge/typeTags';
 import { MaskedMacro, MaskedSource, sectionName } from '../parsing/bpfMask';
+import { detached } from '../parsing/detached';
 import {
   DocumentModel,
   emptyModel,
@@ -148,6 +149,9 @@ export interface BodyVisitor {
 /** What one top-level item added to the model, and where its stretch of text began then. */
 interface Fragment {
   origin: number;
+  /** What it was read from (ItemText), to tell apart items of the same user text. */
+  masked: string;
+  context: string;
   structs: StructModel[];
   typedefs: Array<[string, TypeShape]>;
   maps: MapModel[];
@@ -167,17 +171,25 @@ const MAX_TYPEDEF_CONTEXT = 64 * 1024;
  * read from the tree again, which costs most of a keystroke in a long file.
  */
 export class ModelFragments {
-  private previous = new Map<string, Fragment>();
-  private current = new Map<string, Fragment>();
+  private previous = new Map<string, Fragment[]>();
+  private current = new Map<string, Fragment[]>();
 
-  take(key: string): Fragment | undefined {
-    const found = this.current.get(key) ?? this.previous.get(key);
-    if (found) this.current.set(key, found);
+  /**
+   * The item read from the same user text, parser text and context. Keyed by the user's text
+   * alone, a slice of the document: a key built by concatenation is copied whole to be hashed,
+   * which cost more than the lookup saved.
+   */
+  take(item: ItemText): Fragment | undefined {
+    const matches = (f: Fragment) => f.context === item.context && f.masked === item.masked;
+    const found = this.current.get(item.original)?.find(matches) ?? this.previous.get(item.original)?.find(matches);
+    if (found) this.keep(item, found);
     return found;
   }
 
-  keep(key: string, fragment: Fragment): void {
-    this.current.set(key, fragment);
+  keep(item: ItemText, fragment: Fragment): void {
+    const same = this.current.get(item.original);
+    if (!same) this.current.set(item.original, [fragment]);
+    else if (!same.includes(fragment)) same.push(fragment);
   }
 
   /** Only the items of the version just read are kept for the next. */
@@ -185,6 +197,14 @@ export class ModelFragments {
     this.previous = this.current;
     this.current = new Map();
   }
+}
+
+/** What an item's reading depends on: its text as written and as parsed, and its context. */
+interface ItemText {
+  original: string;
+  masked: string;
+  /** The item's kind in the tree, whether it has errors, and the typedefs read before it. */
+  context: string;
 }
 
 /** Moves every span in a copy of `value` by `delta`; lowered bodies are relative to their function and stay shared. */
@@ -230,10 +250,10 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
   let bodyKeys: Array<string | undefined> = [];
   let previousEnd = 0;
   for (const node of topLevel) {
-    const key = reuse && typedefContext.length < MAX_TYPEDEF_CONTEXT ? fragmentKey(node, previousEnd, typedefContext, reuse.original) : undefined;
-    const known = key === undefined ? undefined : reuse!.fragments.take(key);
-    const fragment = known ? replay(known, previousEnd) : readItem(node, previousEnd);
-    if (key !== undefined && !known) reuse!.fragments.keep(key, fragment);
+    const item = reuse && typedefContext.length < MAX_TYPEDEF_CONTEXT ? itemText(node, previousEnd, typedefContext, reuse.original) : undefined;
+    const known = item === undefined ? undefined : reuse!.fragments.take(item);
+    const fragment = known ? replay(known, previousEnd) : readItem(node, previousEnd, item);
+    if (item !== undefined && !known) reuse!.fragments.keep(item, fragment);
     if (fragment.typedefs.length > 0) typedefContext += JSON.stringify(fragment.typedefs);
     previousEnd = node.endIndex;
   }
@@ -241,11 +261,14 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
   collectErrors(tree.rootNode, model.syntaxErrors);
   return model;
 
-  function fragmentKey(node: Node, start: number, typedefs: string, original: string): string {
+  function itemText(node: Node, start: number, typedefs: string, original: string): ItemText {
     // The user's text and the parser's (masked) text of the item and what leads up to it
     // (SEC and other macros), the tree's view of it, and the typedefs before it.
-    const masked = source.text.slice(start, node.endIndex);
-    return `${node.type}|${node.hasError}|${typedefs.length}|${typedefs}|${original.slice(start, node.endIndex)}\u0000${masked}`;
+    return {
+      original: original.slice(start, node.endIndex),
+      masked: source.text.slice(start, node.endIndex),
+      context: `${node.type}|${node.hasError}|${typedefs}`,
+    };
   }
 
   function replay(fragment: Fragment, at: number): Fragment {
@@ -269,7 +292,7 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
   }
 
   /** Reads one top-level item into the model and returns what it added. */
-  function readItem(node: Node, start: number): Fragment {
+  function readItem(node: Node, start: number, item: ItemText | undefined): Fragment {
     const before = { structs: model.structs.length, maps: model.maps.length, functions: model.functions.length, globals: model.globals.length, includes: model.includes.length };
     const typedefs: Array<[string, TypeShape]> = [];
     bodyKeys = [];
@@ -301,6 +324,9 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
     }
     return {
       origin: start,
+      // A copy: a slice would keep this version's whole text alive as long as the item is carried over.
+      masked: item ? detached(item.masked) : '',
+      context: item?.context ?? '',
       structs: model.structs.slice(before.structs),
       typedefs,
       maps: model.maps.slice(before.maps),
