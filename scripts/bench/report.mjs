@@ -200,7 +200,7 @@ export function checkTargets(results) {
     10,
     '%',
     d?.edits >= 10000 ? Math.abs(d.growthPct) : d?.growthPct !== undefined ? Math.abs(d.growthPct) : undefined,
-    d?.edits !== undefined ? `${fmtNum(d.rssOpenMiB, 1)} → ${fmtNum(d.rssAfterMiB, 1)} MiB, highest sample ${fmtNum(d.maxSampleMiB, 1)} MiB${d.edits < 10000 ? `; only ${d.edits} edits` : ''}` : undefined,
+    d?.edits !== undefined ? `${d.growthPct >= 0 ? 'grew' : 'shrank'}: ${fmtNum(d.rssOpenMiB, 1)} → ${fmtNum(d.rssAfterMiB, 1)} MiB, highest sample ${fmtNum(d.maxSampleMiB, 1)} MiB${d.edits < 10000 ? `; only ${d.edits} edits` : ''}` : undefined,
   );
   add(`bpf-kptr-lint over ${dir?.lint?.lines?.toLocaleString('en-US') ?? '70,000'} lines, wall with start-up`, 1500, ' ms', dir?.lint?.wallMs?.median, dir?.lint?.linesPerSec ? `${dir.lint.linesPerSec.toLocaleString('en-US')} lines/s` : undefined);
   return t;
