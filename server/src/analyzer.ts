@@ -15,11 +15,14 @@ export const DEFAULT_MAX_FILE_CHARS = 4 * 1024 * 1024;
 export interface AnalyzerSettings {
   includePaths: string[];
   maxFileChars: number;
+  /** Keep what editors show beside the findings (marks, variable readings); the CLI turns it off. */
+  editorData: boolean;
 }
 
 export const DEFAULT_ANALYZER_SETTINGS: AnalyzerSettings = {
   includePaths: [],
   maxFileChars: DEFAULT_MAX_FILE_CHARS,
+  editorData: true,
 };
 
 export type SkipReason = 'too-large' | 'parse-timeout';
@@ -200,7 +203,7 @@ export class Analyzer {
     const cached = doc.ownership;
     if (cached && cached.kernel.major === kernel.major && cached.kernel.minor === kernel.minor) return cached;
     const started = performance.now();
-    const result = analyzeOwnership(analysis.visible, { kernel, cache: doc.programResults });
+    const result = analyzeOwnership(analysis.visible, { kernel, cache: doc.programResults, editorData: this.settings.editorData });
     doc.ownership = { ...result, kernel, elapsedMs: performance.now() - started };
     return doc.ownership;
   }

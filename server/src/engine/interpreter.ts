@@ -65,9 +65,9 @@ export class Interpreter {
   /** Global functions this root calls: their own findings also stop this program from loading. */
   readonly calledGlobals = new Set<string>();
   /** What each variable read and kptr field access saw, for semantic highlighting. */
-  readonly marks = new MarkSet();
+  readonly marks: MarkSet;
   /** What each variable occurrence held, path by path, for hovers. */
-  readonly readings = new ReadingSet();
+  readonly readings: ReadingSet;
   private steps = 0;
   /** Counts reports: the verifier stops a path at its first error, and so does the engine. */
   private reports = 0;
@@ -79,7 +79,11 @@ export class Interpreter {
     readonly world: EngineWorld,
     readonly root: RootInfo,
     private readonly budget: number,
+    /** Whether marks and readings are kept: an editor shows them, a findings-only run does not need them. */
+    editorData = true,
   ) {
+    this.marks = new MarkSet(editorData);
+    this.readings = new ReadingSet(editorData);
     this.calls = new CallHandler(this);
   }
 

@@ -37,7 +37,11 @@ function placeOf(fn: string, span: RelSpan): string {
 export class MarkSet {
   private readonly byPlace = new Map<string, { fn: string; span: RelSpan; mark: Mark | 'mixed' }>();
 
+  /** `recording` false: what the engine notes is dropped (a run only for findings, as the CLI's). */
+  constructor(private readonly recording = true) {}
+
   note(fn: string, span: RelSpan, mark: Mark | undefined): void {
+    if (!this.recording) return;
     this.noteAt(placeOf(fn, span), fn, span, mark);
   }
 
@@ -70,7 +74,11 @@ export class ReadingSet {
    */
   private readonly byPlace = new Map<string, { readings: VariableAtPoint[]; keys?: Set<string>; shared?: boolean }>();
 
+  /** `recording` false: what the engine notes is dropped (a run only for findings, as the CLI's). */
+  constructor(private readonly recording = true) {}
+
   note(fn: string, start: number, value: Value, obj: Obj | undefined): void {
+    if (!this.recording) return;
     this.add(readingKey(fn, start), { value, obj });
   }
 
