@@ -206,7 +206,9 @@ export async function run(argv: string[], io: Output): Promise<number> {
     });
   } catch (error) {
     if (progress) io.stderr('\r\x1b[K');
-    io.stderr(`bpf-kptr-lint: ${error instanceof SetupFailed ? error.message : error instanceof Error ? error.message : String(error)}\n`);
+    // A bug stops the run with exit 2 rather than passing over a file that was not checked.
+    const message = error instanceof SetupFailed ? error.message : `internal error, please report it: ${error instanceof Error ? error.stack ?? error.message : String(error)}`;
+    io.stderr(`bpf-kptr-lint: ${message}\n`);
     return 2;
   }
   if (progress) io.stderr('\r\x1b[K');

@@ -20,15 +20,6 @@ function sizeOf(file: string): number {
   }
 }
 
-/** An unexpected failure on one file is reported for that file; the others are still checked. */
-function checkSafely(analyzer: Analyzer, job: CheckJob): CheckOutcome {
-  try {
-    return checkFile(analyzer, job);
-  } catch (error) {
-    return { notChecked: `${job.shown}: internal error, not checked: ${error instanceof Error ? error.message : String(error)}` };
-  }
-}
-
 /**
  * Checks every job and hands each outcome to `onOutcome` in the order of `jobs`, whatever order
  * they finish in, so the output does not depend on the threads. With `threads` > 1 the files are
@@ -43,7 +34,7 @@ export async function checkAll(jobs: CheckJob[], threads: number, onOutcome: (in
       throw error instanceof ParserSetupError ? new SetupFailed(error.message) : error;
     }
     try {
-      jobs.forEach((job, index) => onOutcome(index, checkSafely(analyzer, job)));
+      jobs.forEach((job, index) => onOutcome(index, checkFile(analyzer, job)));
     } finally {
       analyzer.dispose();
     }
@@ -84,7 +75,7 @@ export async function checkAll(jobs: CheckJob[], threads: number, onOutcome: (in
           }
           dispatch(worker);
         });
-        worker.on('error', (error) => reject(new Error(`a checking thread failed: ${error.message}`)));
+        worker.on('error', reject);
         worker.on('exit', (code) => {
           if (emitted < jobs.length) reject(new Error(`a checking thread stopped (exit ${code}) before every file was checked`));
         });
@@ -106,7 +97,7 @@ async function serveAsWorker(): Promise<void> {
     return;
   }
   port.on('message', ({ index, job }: ToWorker) => {
-    port.postMessage({ index, outcome: checkSafely(analyzer, job) } satisfies FromWorker);
+    port.postMessage({ index, outcome: checkFile(analyzer, job) } satisfies FromWorker);
   });
   port.postMessage({ ready: true } satisfies FromWorker);
 }
