@@ -75,6 +75,15 @@ async function completion(page, shots) {
   await clickInto(page, at.line, at.word, 2);
   await page.keyboard.press('End');
   await page.keyboard.press('Enter');
+  // The new line must be there before typing: in about 1 run in 5, typing straight after the
+  // Enter put the call at the end of the line above (the workbench had not taken the Enter yet).
+  const blank = async () => ((await lineText(page, at.line + 1)) ?? 'x').trim() === '';
+  await waitUntil('a new line below', async () => ((await blank()) ? true : undefined), 2000).catch(async () => {
+    log('completion: the first Enter made no new line; pressing End and Enter again');
+    await page.keyboard.press('End');
+    await page.keyboard.press('Enter');
+    await waitUntil('a new line below, after a second Enter', async () => ((await blank()) ? true : undefined), 3000);
+  });
   await page.keyboard.type('bpf_cpumask_', { delay: 20 });
   await page.keyboard.press('Control+Space');
   // Until the server answers, VS Code shows its word-based guesses (the bpf_cpumask_* words of
