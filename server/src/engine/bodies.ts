@@ -3,8 +3,8 @@ import type { FunctionModel } from '../model/documentModel';
 import type { BodyVisitor } from '../model/extractModel';
 import type { MaskedMacro } from '../parsing/bpfMask';
 import type { FunctionIR } from './ir';
-import { lowerFunction, NestingTooDeep } from './lower';
 import { detached } from '../parsing/detached';
+import { lowerFunction, NestingTooDeep } from './lower';
 
 type Lowered = { ir: FunctionIR } | { reason: string };
 
@@ -20,7 +20,6 @@ function loweringKey(masked: string, fn: FunctionModel, macros: MaskedMacro[]): 
   // The key is kept with the body across versions: a copy, not a view into this version's text.
   return detached(`${masked.slice(fn.span.start, fn.span.end)}\u0000${JSON.stringify(params)}\u0000${JSON.stringify(used)}`);
 }
-
 
 /**
  * Lowers function bodies, reusing the IR of any function whose text did
