@@ -50,6 +50,8 @@ interface OpenDocument {
   /** Include paths from the document's project (.bpf-kptr.json); undefined: the analyzer's. */
   includePaths?: string[];
   parsed: ParsedSource;
+  /** Set while the document rests: the headers its last analysis included. */
+  restingHeaders?: readonly string[];
   analysis?: DocumentAnalysis;
   ownership?: OwnershipAnalysis;
   /** Per-program results kept across edits: only programs whose code changed are analysed again. */
@@ -94,9 +96,19 @@ export class Analyzer {
     return this.settings;
   }
 
-  /** Opens or updates a document; `file` is a path (for include resolution) or any unique key. */
+  /** Opens or updates a document and analyses it; `file` is a path (for include resolution) or any unique key. */
   update(file: string, text: string, version = 0, includePaths?: string[]): DocumentAnalysis {
-    if (typeof text !== 'string') throw new TypeError(`Analyzer.update(${file}): the text is ${typeof text}, not a string`);
+    const doc = this.record(file, text, version, includePaths, 'update');
+    return this.analysisOf(file, doc);
+  }
+
+  /** Opens or updates a document without analysing it yet: the first `get`, `ownership` or `update` does. */
+  open(file: string, text: string, version = 0, includePaths?: string[]): void {
+    this.record(file, text, version, includePaths, 'open');
+  }
+
+  private record(file: string, text: string, version: number, includePaths: string[] | undefined, caller: string): OpenDocument {
+    if (typeof text !== 'string') throw new TypeError(`Analyzer.${caller}(${file}): the text is ${typeof text}, not a string`);
     let doc = this.documents.get(file);
     if (!doc) {
       doc = { version, text, parsed: new ParsedSource(this.parser), programResults: new Map(), fragments: new ModelFragments() };
@@ -104,14 +116,14 @@ export class Analyzer {
     }
     if (doc.analysis && doc.version === version && doc.text === text && JSON.stringify(doc.includePaths) === JSON.stringify(includePaths)) {
       this.refreshHeaders(file, doc, doc.analysis);
-      return doc.analysis;
+      return doc;
     }
     doc.version = version;
     doc.text = text;
     doc.includePaths = includePaths;
     doc.analysis = undefined;
     doc.ownership = undefined;
-    return this.analysisOf(file, doc);
+    return doc;
   }
 
   get(file: string): DocumentAnalysis | undefined {
@@ -126,6 +138,40 @@ export class Analyzer {
     this.headers.forget(file);
     this.bodies.forget(`doc:${file}`);
     this.bodies.forget(`header:${file}`);
+  }
+
+  /**
+   * Lets an open document give up its tree, model and findings until it is used again: the next
+   * `get`, `ownership` or `update` analyses it from its text. An editor keeps many files open but
+   * works in a few, and each analysed file costs memory that a resting one does not.
+   */
+  rest(file: string): void {
+    const doc = this.documents.get(file);
+    if (!doc || doc.restingHeaders) return;
+    doc.restingHeaders = doc.analysis ? doc.analysis.visible.headers.map((h) => h.file) : [];
+    doc.parsed.dispose();
+    doc.parsed = new ParsedSource(this.parser);
+    doc.analysis = undefined;
+    doc.ownership = undefined;
+    doc.programResults = new Map();
+    doc.fragments = new ModelFragments();
+    this.bodies.forget(`doc:${file}`);
+  }
+
+  isResting(file: string): boolean {
+    return this.documents.get(file)?.restingHeaders !== undefined;
+  }
+
+  /** The version of an open document, without analysing it. */
+  versionOf(file: string): number | undefined {
+    return this.documents.get(file)?.version;
+  }
+
+  /** The headers an open document includes, as of its last analysis (a resting one is not woken). */
+  includedHeaders(file: string): readonly string[] {
+    const doc = this.documents.get(file);
+    if (!doc) return [];
+    return doc.restingHeaders ?? this.analysisOf(file, doc).visible.headers.map((h) => h.file);
   }
 
   openFiles(): string[] {
@@ -174,6 +220,7 @@ export class Analyzer {
       }
     }
     const headers = skipped ? [] : this.headers.visibleHeaders(file, model, this.includeOptions(doc));
+    doc.restingHeaders = undefined;
     doc.analysis = { file, version: doc.version, text: doc.text, model, visible: new VisibleModel(model, headers), skipped };
     return doc.analysis;
   }

@@ -3,6 +3,12 @@ import * as vm from 'vm';
 
 const MiB = 1024 * 1024;
 
+/** The two figures of the V8 heap the decision needs, in bytes. */
+export interface HeapFigures {
+  total_heap_size: number;
+  used_heap_size: number;
+}
+
 /**
  * V8 sizes its heap by the allocation rate: a burst of edits (each a new model and analysis) grows
  * the reserved heap far past what stays alive, and an ordinary full collection frees the objects
@@ -11,13 +17,18 @@ const MiB = 1024 * 1024;
  */
 export class IdleCompaction {
   private timer: NodeJS.Timeout | undefined;
+  /** What was alive after the last compaction (or at start): the heap is measured against it. */
+  private settledBytes: number;
 
   constructor(
     private readonly idleMs = 1000,
-    /** Collect only when the heap holds at least this much more than is in use. */
-    private readonly slackBytes = 32 * MiB,
+    /** Collect only when the heap reserves at least this much more than was alive after the last collection. */
+    private readonly slackBytes = 16 * MiB,
     private readonly collect: (() => void) | undefined = compactingCollector(),
-  ) {}
+    private readonly heap: () => HeapFigures = () => v8.getHeapStatistics(),
+  ) {
+    this.settledBytes = heap().used_heap_size;
+  }
 
   /** The server just worked: collect once it has been idle for `idleMs`. */
   noteWork(): void {
@@ -33,9 +44,11 @@ export class IdleCompaction {
 
   private collectIfWorthIt(): void {
     this.timer = undefined;
-    const heap = v8.getHeapStatistics();
-    if (heap.total_heap_size - heap.used_heap_size < this.slackBytes) return;
+    // Used bytes still count garbage the collector has not reached, so they cannot say how much
+    // a collection would give back; what was alive after the last one can.
+    if (this.heap().total_heap_size - this.settledBytes < this.slackBytes) return;
     this.collect?.();
+    this.settledBytes = this.heap().used_heap_size;
   }
 }
 

@@ -2,6 +2,7 @@ import { createConnection, LSPErrorCodes, Message, ProposedFeatures, ResponseErr
 import { Analyzer } from './analyzer';
 import { ParserSetupError } from './parsing/cParser';
 import { SERVER_NAME, startServer } from './server';
+import { keepYoungGenerationSmall } from './youngGeneration';
 
 declare const BPF_KPTR_VERSION: string | undefined;
 const version = typeof BPF_KPTR_VERSION === 'string' ? BPF_KPTR_VERSION : 'development';
@@ -39,6 +40,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  keepYoungGenerationSmall();
   let analyzer: Analyzer | undefined;
   let startupError: string | undefined;
   try {

@@ -24,6 +24,7 @@ import { SEMANTIC_TOKEN_MODIFIERS, SEMANTIC_TOKEN_TYPES, semanticTokens } from '
 import { BpfKptrSettings, DEFAULT_SETTINGS, readSettings } from './settings';
 import { findProjectConfig } from './config/projectConfig';
 import { IdleCompaction } from './idleCompaction';
+import { RecentDocuments } from './recentDocuments';
 
 export const SERVER_NAME = 'bpf-kptr-language-server';
 
@@ -176,6 +177,11 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
   const pendingDiagnostics = new Map<string, NodeJS.Timeout>();
 
   const idleCompaction = new IdleCompaction();
+  const recent = new RecentDocuments();
+  /** The document was just used: it stays analysed, and the least recently used beyond the limit rest. */
+  const used = (uri: string) => {
+    for (const key of recent.use(documentKey(uri))) analyzer?.rest(key);
+  };
   /** Analyses a document and publishes its diagnostics, unless it changed meanwhile. */
   const publishDiagnostics = (uri: string) => {
     pendingDiagnostics.delete(uri);
@@ -203,6 +209,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
       textOf: (file) => analyzer.textOf(file),
       ruleHref,
     });
+    used(uri);
     if (documents.get(uri)?.version !== doc.version) return;
     void connection.sendDiagnostics({ uri, version: doc.version, diagnostics });
   };
@@ -217,22 +224,19 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     const file = documentKey(uri);
     for (const other of documents.all()) {
       if (other.uri === uri) continue;
-      const analysis = analyzer?.get(documentKey(other.uri));
-      if (analysis?.visible.headers.some((h) => h.file === file)) scheduleDiagnostics(other.uri, options.debounceMs ?? 75);
+      if (analyzer?.includedHeaders(documentKey(other.uri)).includes(file)) scheduleDiagnostics(other.uri, options.debounceMs ?? 75);
     }
   };
 
   documents.onDidOpen((event) => {
-    try {
-      analyze(event.document);
-    } catch (error) {
-      connection.console.error(`analysis of ${event.document.uri} failed: ${error instanceof Error ? error.stack : String(error)}`);
-    }
-    scheduleDiagnostics(event.document.uri, 0);
+    // Analysed when its diagnostics are due: a burst of opens then holds one analysis at a time.
+    const { document } = event;
+    if (typeof document.getText() === 'string') analyzer?.open(documentKey(document.uri), document.getText(), document.version, settingsFor(document.uri).includePaths);
+    scheduleDiagnostics(document.uri, 0);
   });
   documents.onDidChangeContent((event) => {
-    // The content event that follows every open carries the version just analysed: nothing to wait for.
-    const justOpened = analyzer?.get(documentKey(event.document.uri))?.version === event.document.version;
+    // The content event that follows every open carries the version just recorded: nothing to wait for.
+    const justOpened = analyzer?.versionOf(documentKey(event.document.uri)) === event.document.version;
     scheduleDiagnostics(event.document.uri, justOpened ? 0 : options.debounceMs ?? 75);
     scheduleDependents(event.document.uri);
   });
@@ -242,6 +246,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     // A closed header is read from disk again, which may differ from the buffer its includers saw.
     scheduleDependents(event.document.uri);
     tooLarge.delete(event.document.uri);
+    recent.forget(documentKey(event.document.uri));
     analyzer?.close(documentKey(event.document.uri));
     void connection.sendDiagnostics({ uri: event.document.uri, diagnostics: [] });
   });
@@ -252,6 +257,7 @@ export function startServer(connection: Connection, analyzer: Analyzer | undefin
     if (!doc || !analyzer) return undefined;
     const key = documentKey(uri);
     if (typeof doc.getText() !== 'string') return undefined;
+    used(uri);
     const current = analyzer.get(key);
     if (current && current.version === doc.version) return { doc, analysis: current };
     return { doc, analysis: analyzer.update(key, doc.getText(), doc.version, settingsFor(uri).includePaths) };

@@ -1,7 +1,7 @@
 import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
-import { REPO_ROOT } from '../helpers';
+import { REPO_ROOT, SLOT_HEADER } from '../helpers';
 import { fuzz, LspSession, ROBUSTNESS_FIXTURES, sleep, startServer, tempDir, uriOf } from './harness';
 
 /**
@@ -86,33 +86,8 @@ describe('robustness: incremental state never drifts', function () {
     let lab: { dir: string; remove: () => void };
     let programUri: string;
     let headerUri: string;
-    const headerText = [
-      '#include "kptr_common.bpf.h"',
-      'struct slot { struct bpf_cpumask __kptr *mask; };',
-      'struct {',
-      '\t__uint(type, BPF_MAP_TYPE_ARRAY);',
-      '\t__uint(max_entries, 1);',
-      '\t__type(key, u32);',
-      '\t__type(value, struct slot);',
-      '} slots SEC(".maps");',
-      '',
-    ].join('\n');
-    const programText = [
-      '#include "slots.bpf.h"',
-      'SEC("tp_btf/task_newtask")',
-      'int BPF_PROG(store, struct task_struct *task, u64 clone_flags)',
-      '{',
-      '\tstruct slot *s;',
-      '\tu32 key = 0;',
-      '',
-      '\ts = bpf_map_lookup_elem(&slots, &key);',
-      '\tif (!s)',
-      '\t\treturn 0;',
-      '\ts->mask = NULL;',
-      '\treturn 0;',
-      '}',
-      '',
-    ].join('\n');
+    const headerText = SLOT_HEADER.text;
+    const programText = SLOT_HEADER.program;
     const edited = headerText.replace(' __kptr', '');
 
     /** The last diagnostics for `uri` published after `mark` (an index into `published`), once the server has settled. */

@@ -29,6 +29,28 @@ describe('idle heap compaction', () => {
     assert.strictEqual(collections, 0);
   });
 
+  it('measures the heap against what was alive after the last collection, not against used bytes that still hold garbage', async () => {
+    let collections = 0;
+    let heap = { total_heap_size: 60, used_heap_size: 55 };
+    const idle = new IdleCompaction(5, 16, () => {
+      collections++;
+      heap = { total_heap_size: 20, used_heap_size: 12 };
+    }, () => heap);
+    heap = { total_heap_size: 80, used_heap_size: 70 };
+    idle.noteWork();
+    await sleep(30);
+    assert.strictEqual(collections, 1, 'the heap reserves 25 over the 55 alive at start, though only 10 of it is unused');
+    heap = { total_heap_size: 26, used_heap_size: 25 };
+    idle.noteWork();
+    await sleep(30);
+    assert.strictEqual(collections, 1, 'grown by 14 over the 12 alive after the collection: below the slack of 16');
+    heap = { total_heap_size: 29, used_heap_size: 14 };
+    idle.noteWork();
+    await sleep(30);
+    assert.strictEqual(collections, 2, 'grown by 17');
+    idle.dispose();
+  });
+
   it('the collector is available on this Node and gives back the heap that garbage left', () => {
     const collect = compactingCollector();
     assert.ok(collect, 'a compacting collection is available');
