@@ -10,6 +10,11 @@ import { BINS } from './paths.mjs';
 import { MiB, summarize } from './stats.mjs';
 
 export const DEFAULT_DEBOUNCE_MS = 75;
+/**
+ * How long a server is left alone before its memory counts as "at rest": bpf-kptr gives memory
+ * back in collections 1 s and 5 to 7 s after its last work (server/src/idleCompaction.ts).
+ */
+export const REST_MS = 10000;
 
 /** How to start each server for a workload. */
 export function serverSpecs({ clangd, workload, withClangd, nodeFlags = [] }) {
@@ -225,9 +230,9 @@ export async function session(spec, workload, files, options) {
  * one-character edits spread over the files, `inFlight` files at a time (each edit waits for
  * its own diagnostics), with the resident memory sampled along the way and after a pause.
  */
-export async function directory(spec, workload, { edits, inFlight = 16, sampleEvery = 500, openSettleMs = 2000, settleMs = 2000, timeoutMs = 600000, debounceMs }) {
+export async function directory(spec, workload, { edits, inFlight = 16, sampleEvery = 500, soonMs = 2000, restMs = REST_MS, timeoutMs = 600000, debounceMs }) {
   const client = start(spec, workload);
-  const out = { files: workload.files.length, lines: workload.totalLines, samples: [] };
+  const out = { files: workload.files.length, lines: workload.totalLines, samples: [], soonMs, restMs };
   try {
     // `debounceMs` is only given when the server advertised that it takes one (run.mjs asks first).
     const { result } = await initialize(client, spec, workload, debounceMs !== undefined ? { debounceMs } : undefined);
@@ -245,7 +250,9 @@ export async function directory(spec, workload, { edits, inFlight = 16, sampleEv
     out.openAllMs = performance.now() - t0;
     out.diagnostics = published.reduce((a, p) => a + p.params.diagnostics.length, 0);
     out.errors = published.reduce((a, p) => a + p.params.diagnostics.filter((d) => d.severity === 1).length, 0);
-    await sleep(openSettleMs);
+    await sleep(soonMs);
+    out.rssOpenSoonMiB = client.memory().rss / MiB;
+    await sleep(Math.max(0, restMs - soonMs));
     const opened = client.memory();
     out.rssOpenMiB = opened.rss / MiB;
     out.peakOpenMiB = opened.peak / MiB;
@@ -280,7 +287,9 @@ export async function directory(spec, workload, { edits, inFlight = 16, sampleEv
       out.edits = done;
       out.editsWallMs = performance.now() - started;
       out.editLatency = summarize(latencies);
-      await sleep(settleMs);
+      await sleep(soonMs);
+      out.rssAfterSoonMiB = client.memory().rss / MiB;
+      await sleep(Math.max(0, restMs - soonMs));
       const after = client.memory();
       out.rssAfterMiB = after.rss / MiB;
       out.peakMiB = after.peak / MiB;

@@ -338,7 +338,7 @@ async function main() {
           directory(spec, w, {
             edits,
             debounceMs: spec.id === 'bpf-kptr' && state.debounceHook ? 0 : undefined,
-            ...(opts.smoke ? { openSettleMs: 100, settleMs: 100, sampleEvery: 10 } : {}),
+            ...(opts.smoke ? { soonMs: 100, restMs: 100, sampleEvery: 10 } : {}),
           }),
         );
       }

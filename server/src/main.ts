@@ -2,7 +2,7 @@ import { createConnection, LSPErrorCodes, Message, ProposedFeatures, ResponseErr
 import { Analyzer } from './analyzer';
 import { ParserSetupError } from './parsing/cParser';
 import { SERVER_NAME, startServer } from './server';
-import { keepYoungGenerationSmall } from './youngGeneration';
+import { baselineWasmOnly } from './wasmTiering';
 
 declare const BPF_KPTR_VERSION: string | undefined;
 const version = typeof BPF_KPTR_VERSION === 'string' ? BPF_KPTR_VERSION : 'development';
@@ -40,7 +40,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exitCode = 2;
     return;
   }
-  keepYoungGenerationSmall();
+  baselineWasmOnly();
   let analyzer: Analyzer | undefined;
   let startupError: string | undefined;
   try {
