@@ -147,8 +147,9 @@ export class Analyzer {
    */
   rest(file: string): void {
     const doc = this.documents.get(file);
-    if (!doc || doc.restingHeaders) return;
-    doc.restingHeaders = doc.analysis ? doc.analysis.visible.headers.map((h) => h.file) : [];
+    // Not analysed since its last change: its analysis is due anyway (and its headers unknown).
+    if (!doc?.analysis) return;
+    doc.restingHeaders = doc.analysis.visible.headers.map((h) => h.file);
     doc.parsed.dispose();
     doc.parsed = new ParsedSource(this.parser);
     doc.analysis = undefined;

@@ -30,8 +30,4 @@ export class RecentDocuments {
   forget(key: string): void {
     this.order.delete(key);
   }
-
-  has(key: string): boolean {
-    return this.order.has(key);
-  }
 }

@@ -78,6 +78,8 @@ describe('resting documents (the analyzer)', () => {
     const file = path.join(EXAMPLES, 'global_busy_mask.bpf.c');
     analyzer.open(file, fs.readFileSync(file, 'utf8'), 5);
     assert.strictEqual(analyzer.versionOf(file), 5);
+    analyzer.rest(file);
+    assert.ok(!analyzer.isResting(file), 'nothing analysed yet, so nothing to give up: its analysis is due');
     assert.ok(analyzer.openFiles().includes(file));
     assert.strictEqual(analyzer.get(file)!.version, 5);
     assert.throws(() => analyzer.open(file, 42 as unknown as string, 6), /Analyzer\.open\(.*\): the text is number/);
