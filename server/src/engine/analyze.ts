@@ -64,16 +64,31 @@ function rootCacheKey(root: RootInfo, world: EngineWorld, kernel: KernelVersion,
 /** The declaration digest each results cache was filled under. */
 const cacheDeclarations = new WeakMap<Map<string, RootResult>, string>();
 
-/** The declarations findings depend on (structs, maps, globals, prototypes), without positions. */
+/**
+ * The declarations findings depend on (structs, maps, globals, prototypes), without positions.
+ * Types go in whole (a TypeShape holds no position): a global that stops being an array changes
+ * what `&g[1]` means though its written type stays the same.
+ */
 function declarationDigest(visible: VisibleModel): string {
   const layers = [visible.own, ...visible.headers.map((h) => h.model)];
   return JSON.stringify(
     layers.map((m) => [
-      m.structs.map((st) => [st.name, st.fields.map((f) => [f.name, f.type.text, f.type.struct, f.type.arrayDims, f.tag?.name])]),
-      m.maps.map((map) => [map.name, Object.entries(map.attributes).map(([k, v]) => [k, v.value]), map.valueStruct]),
-      m.globals.map((g) => [g.name, g.type.text, g.tag?.name, g.section]),
+      m.structs.map((st) => [st.name, st.fields.map((f) => [f.name, f.type, f.tag?.name])]),
+      m.maps.map((map) => [map.name, map.section, Object.entries(map.attributes).map(([k, v]) => [k, v.value]), map.valueStruct]),
+      m.globals.map((g) => [g.name, g.type, g.tag?.name, g.section, g.privateName, g.isExtern, g.isKsym, g.isKconfig]),
       m.typedefs,
-      m.functions.map((f) => [f.name, f.isStatic, f.isPrototype, f.isKsym, f.section, f.attributes, f.params.map((p) => [p.name, p.type.text, p.argTags])]),
+      m.functions.map((f) => [
+        f.name,
+        f.returnType,
+        f.isStatic,
+        f.isPrototype,
+        f.isKsym,
+        f.section,
+        f.sectionPartial,
+        f.wrapper,
+        f.attributes,
+        f.params.map((p) => [p.name, p.type, p.argTags]),
+      ]),
     ]),
   );
 }
