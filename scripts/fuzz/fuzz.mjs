@@ -369,7 +369,8 @@ async function runServer() {
   try {
     for (let index = 0; index < serverLimit && timeLeft() > 0; index++) {
       const rng = Rng.for(seed, 'server', index);
-      const docCount = rng.chance(0.3) ? rng.range(2, 6) : 1;
+      // Some sessions open more documents than the server keeps analysed, so some rest and wake.
+      const docCount = rng.chance(0.3) ? (rng.chance(0.3) ? rng.range(9, 14) : rng.range(2, 6)) : 1;
       const docs = [];
       const transcript = { session: index, documents: [], steps: [] };
       for (let d = 0; d < docCount; d++) {
