@@ -2,7 +2,7 @@ import { lookupKfunc } from '../knowledge/kfuncTable';
 import type { KernelVersion } from '../knowledge/kernelVersion';
 import { PROGRAM_WRAPPER_BY_NAME } from '../knowledge/macroSyntax';
 import { isDataSection, lookupSection } from '../knowledge/sections';
-import type { FunctionModel } from '../model/documentModel';
+import type { DocumentModel, FunctionModel } from '../model/documentModel';
 import { baseName, Expr, FunctionIR, subExpressions } from './ir';
 import type { VisibleModel } from '../model/visibleModel';
 import { checkKptrFields } from './fieldChecks';
@@ -64,33 +64,41 @@ function rootCacheKey(root: RootInfo, world: EngineWorld, kernel: KernelVersion,
 /** The declaration digest each results cache was filled under. */
 const cacheDeclarations = new WeakMap<Map<string, RootResult>, string>();
 
+/** Digests of models that are used again: the headers' models stay the same object across edits. */
+const layerDigests = new WeakMap<DocumentModel, string>();
+
 /**
  * The declarations findings depend on (structs, maps, globals, prototypes), without positions.
  * Types go in whole (a TypeShape holds no position): a global that stops being an array changes
  * what `&g[1]` means though its written type stays the same.
  */
 function declarationDigest(visible: VisibleModel): string {
-  const layers = [visible.own, ...visible.headers.map((h) => h.model)];
-  return JSON.stringify(
-    layers.map((m) => [
-      m.structs.map((st) => [st.name, st.fields.map((f) => [f.name, f.type, f.tag?.name])]),
-      m.maps.map((map) => [map.name, map.section, Object.entries(map.attributes).map(([k, v]) => [k, v.value]), map.valueStruct]),
-      m.globals.map((g) => [g.name, g.type, g.tag?.name, g.section, g.privateName, g.isExtern, g.isKsym, g.isKconfig]),
-      m.typedefs,
-      m.functions.map((f) => [
-        f.name,
-        f.returnType,
-        f.isStatic,
-        f.isPrototype,
-        f.isKsym,
-        f.section,
-        f.sectionPartial,
-        f.wrapper,
-        f.attributes,
-        f.params.map((p) => [p.name, p.type, p.argTags]),
-      ]),
+  return [visible.own, ...visible.headers.map((h) => h.model)].map(layerDigest).join('\n');
+}
+
+function layerDigest(m: DocumentModel): string {
+  let digest = layerDigests.get(m);
+  if (digest !== undefined) return digest;
+  digest = JSON.stringify([
+    m.structs.map((st) => [st.name, st.fields.map((f) => [f.name, f.type, f.tag?.name])]),
+    m.maps.map((map) => [map.name, map.section, Object.entries(map.attributes).map(([k, v]) => [k, v.value]), map.valueStruct]),
+    m.globals.map((g) => [g.name, g.type, g.tag?.name, g.section, g.privateName, g.isExtern, g.isKsym, g.isKconfig]),
+    m.typedefs,
+    m.functions.map((f) => [
+      f.name,
+      f.returnType,
+      f.isStatic,
+      f.isPrototype,
+      f.isKsym,
+      f.section,
+      f.sectionPartial,
+      f.wrapper,
+      f.attributes,
+      f.params.map((p) => [p.name, p.type, p.argTags]),
     ]),
-  );
+  ]);
+  layerDigests.set(m, digest);
+  return digest;
 }
 
 export interface OwnershipResult {
