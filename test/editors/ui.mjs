@@ -117,15 +117,20 @@ async function completion(page, shots) {
   }
   const others = labels.filter((l) => !l.startsWith('bpf_cpumask_'));
   if (others.length) throw new Error(`rows that do not match bpf_cpumask_: ${others.join(', ')}`);
-  // Ctrl+Space again shows the focused item's documentation beside the list.
-  let details = await suggestDetails(page);
-  if (!/Ownership/.test(details)) {
-    await page.keyboard.press('Control+Space');
-    details = await waitUntil('the details pane', async () => {
+  // Ctrl+Space again shows the focused item's documentation beside the list. It toggles the pane,
+  // and the pane may already be open and waiting for completionItem/resolve: wait before each
+  // toggle, so a slow answer is not hidden by the key meant to show it.
+  const documented = (ms) =>
+    waitUntil('the details pane', async () => {
       const d = await suggestDetails(page);
       return /Ownership/.test(d) ? d : undefined;
-    }, 5000).catch(() => details);
+    }, ms).catch(() => undefined);
+  let details = await documented(3000);
+  for (let toggles = 0; !details && toggles < 2; toggles++) {
+    await page.keyboard.press('Control+Space');
+    details = await documented(5000);
   }
+  details ??= await suggestDetails(page);
   if (!/void bpf_cpumask_release\(struct bpf_cpumask \*cpumask\)/.test(details) || !/Ownership/.test(details)) throw new Error(`the details pane: ${JSON.stringify(details.slice(0, 300))}`);
   await sleep(300);
   await screenshot(page, join(shots, 'completion.png'));
