@@ -30,7 +30,7 @@ export interface IdleCompactionOptions {
   restAttempts: number;
 }
 
-export const DEFAULT_IDLE_COMPACTION: IdleCompactionOptions = { idleMs: 1000, slackBytes: 16 * MiB, restMs: 5000, youngBytes: 4 * MiB, restAttempts: 3 };
+const DEFAULT_IDLE_COMPACTION: IdleCompactionOptions = { idleMs: 1000, slackBytes: 16 * MiB, restMs: 5000, youngBytes: 4 * MiB, restAttempts: 3 };
 
 /**
  * V8 sizes its heap by the allocation rate: a burst of work (opening a directory, a run of edits)
