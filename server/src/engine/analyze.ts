@@ -296,7 +296,7 @@ function mayBeNullAt(exits: Exit[], site: Exit['site'], variable: string): boole
     if (e.site.fn !== site.fn || e.site.span.start !== site.span.start) return false;
     const value = Object.entries(e.state.vars).find(([name]) => baseName(name) === variable)?.[1];
     if (!value || value.k !== 'obj') return true;
-    return e.state.objs[value.id]?.nullness !== 'nonnull';
+    return e.state.objs.get(value.id)?.nullness !== 'nonnull';
   });
 }
 
@@ -304,7 +304,7 @@ function mayBeNullAt(exits: Exit[], site: Exit['site'], variable: string): boole
 function releaseIsSafeAt(exits: Exit[], site: Exit['site'], id: string): boolean {
   return exits.every((e) => {
     if (e.site.fn !== site.fn || e.site.span.start !== site.span.start) return true;
-    const obj = e.state.objs[id];
+    const obj = e.state.objs.get(id);
     return !obj || obj.life === 'live';
   });
 }
@@ -312,7 +312,7 @@ function releaseIsSafeAt(exits: Exit[], site: Exit['site'], id: string): boolean
 function checkExit(engine: Interpreter, world: EngineWorld, root: RootInfo, exit: Exit, allExits: Exit[]): void {
   const returned = exit.value?.k === 'obj' ? exit.value.id : undefined;
   const path: RelatedSite[] = exit.state.trail.slice(-3).map((step) => ({ site: step.site, message: step.note }));
-  for (const obj of Object.values(exit.state.objs)) {
+  for (const obj of exit.state.objs.values()) {
     if (obj.trust !== 'owned' || obj.life !== 'live' || obj.nullness === 'null') continue;
     if (root.mayReturnReference && returned === obj.id) continue;
     const variable = variableHolding(exit.state, obj.id);

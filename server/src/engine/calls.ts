@@ -95,7 +95,7 @@ export class CallHandler {
   /** bpf_spin_unlock ends every non-owning pointer into a collection: using one afterwards is refused. */
   private endNonOwning(frame: Frame, state: State, span: RelSpan): State {
     let next = state;
-    for (const obj of Object.values(state.objs)) {
+    for (const obj of state.objs.values()) {
       if (obj.trust === 'non-owning' && obj.life === 'live' && obj.releasedBy) {
         next = withObj(next, { ...obj, life: 'released', releasedBy: 'bpf_spin_unlock', releasedAt: this.engine.site(frame, span) });
       }
@@ -140,7 +140,7 @@ export class CallHandler {
     let next: State = { ...state, rcu: state.rcu - 1 };
     if (next.rcu === 0) {
       next = { ...next, rcuSite: undefined };
-      for (const obj of Object.values(next.objs)) {
+      for (const obj of next.objs.values()) {
         if (obj.trust === 'rcu') next = withObj(next, { ...obj, trust: 'untrusted', untrustedBecause: 'rcu-unlock', rcuEndedAt: site });
       }
     }
@@ -224,7 +224,7 @@ export class CallHandler {
     if (entry.noReturn) return { state: next, value: UNKNOWN };
     if (contract.acquires) {
       const id = this.engine.objectId(frame, call.span);
-      const previous = next.objs[id];
+      const previous = next.objs.get(id);
       if (previous && previous.trust === 'owned' && previous.life === 'live' && previous.nullness !== 'null' && !variableHolding(next, id)) {
         this.reportLeakedIteration(frame, previous, call.span);
       }
@@ -322,7 +322,7 @@ export class CallHandler {
       );
       state = withObj(state, { ...obj, nullness: 'nonnull' });
     }
-    const current = state.objs[obj.id];
+    const current = state.objs.get(obj.id) ?? obj;
     if (isRelease) return this.release(frame, state, call, name, expected, current, arg, site);
     if (isConsumed) {
       // The collection owns it now; until bpf_spin_unlock the program keeps a non-owning pointer to it.
@@ -452,7 +452,7 @@ export class CallHandler {
       } else if (dst.struct && world.field(dst.struct, dst.field)) {
         this.engine.report('kptr-bad-xchg-target', this.engine.site(frame, call.args[0].span), `\`${fieldName}\` is not a kptr field: bpf_kptr_xchg needs the address of a field declared with __kptr ("has no valid kptr" / "doesn't point to kptr").`);
       }
-    } else if (dst?.k === 'obj' && state.objs[dst.id]?.trust === 'stack') {
+    } else if (dst?.k === 'obj' && state.objs.get(dst.id)?.trust === 'stack') {
       this.engine.report('kptr-bad-xchg-target', this.engine.site(frame, call.args[0].span), 'The destination of bpf_kptr_xchg is on the stack; it must be a __kptr field in a map value, a global, or an object from bpf_obj_new.');
     }
 
@@ -551,7 +551,7 @@ export class CallHandler {
     return this.engine.evalAll(frame, state, [call.args[0], call.args[1]]).map(({ state: s, values }) => {
       const [ptr, type] = values;
       if (ptr.k !== 'obj') return { state: s, value: UNKNOWN };
-      const obj = s.objs[ptr.id];
+      const obj = s.objs.get(ptr.id);
       let next = s;
       if (obj && type.k === 'type' && type.struct && obj.struct !== type.struct) {
         next = withObj(s, { ...obj, struct: type.struct, local: this.engine.world.isLocalStruct(type.struct) || obj.local });

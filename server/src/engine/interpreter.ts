@@ -6,6 +6,7 @@ import type { FixHint, Finding, RelatedSite } from './findings';
 import { baseName, Expr, Op, RelSpan, Terminator } from './ir';
 import {
   collectGarbage,
+  isEmpty,
   joinStates,
   Obj,
   objOf,
@@ -436,7 +437,7 @@ export class Interpreter {
   globalObject(state: State, name: string): { state: State; value: Value } {
     const global = this.world.global(name);
     const id = `global:${name}`;
-    if (state.objs[id]) return { state, value: { k: 'obj', id } };
+    if (state.objs.get(id)) return { state, value: { k: 'obj', id } };
     const obj: Obj = {
       id,
       trust: 'map-value',
@@ -450,7 +451,7 @@ export class Interpreter {
 
   kptrLoad(frame: Frame, state: State, tag: string, pointee: string | undefined, field: string, span: RelSpan, cacheKey?: string): Outcome {
     const cached = cacheKey ? state.loads[cacheKey] : undefined;
-    if (cached && state.objs[cached]) return { state, value: { k: 'obj', id: cached } };
+    if (cached && state.objs.get(cached)) return { state, value: { k: 'obj', id: cached } };
     const id = this.objectId(frame, span, ':load');
     let trust: Obj['trust'] = 'untrusted';
     let untrustedBecause: Obj['untrustedBecause'] = 'untrusted-kptr';
@@ -741,7 +742,7 @@ export class Interpreter {
 
   /** A call into code clang cannot see may change memory: later reads load again. */
   forgetLoads(state: State): State {
-    return Object.keys(state.loads).length === 0 ? state : { ...state, loads: {} };
+    return isEmpty(state.loads) ? state : { ...state, loads: {} };
   }
 
   private reportDirectStore(frame: Frame, state: State, expr: Extract<Expr, { k: 'assign' }>, tag: string, target: string, value: Value, pointee?: string): void {
@@ -772,7 +773,7 @@ export class Interpreter {
       case 'null':
         return truth ? undefined : state;
       case 'obj': {
-        const obj = state.objs[value.id];
+        const obj = state.objs.get(value.id);
         if (!obj || value.member) return state;
         next = setNullness(state, obj, truth ? 'nonnull' : 'null');
         break;
@@ -832,14 +833,18 @@ export class Interpreter {
       if (inner.k === 'field-addr' && inner.base) reachable.add(inner.base);
       if (inner.k === 'int' && inner.pred?.kind === 'null') reachable.add(inner.pred.id);
     }
-    for (const id of [...reachable]) for (const slot of Object.values(state.objs[id]?.slots ?? {})) if (slot.k === 'obj') reachable.add(slot.id);
-    const objs: Record<string, Obj> = {};
-    for (const id of reachable) if (state.objs[id]) objs[id] = state.objs[id];
+    for (const id of [...reachable]) for (const slot of Object.values(state.objs.get(id)?.slots ?? {})) if (slot.k === 'obj') reachable.add(slot.id);
+    const objs = new Map<string, Obj>();
+    for (const id of reachable) {
+      const obj = state.objs.get(id);
+      if (obj) objs.set(id, obj);
+    }
     const loads: Record<string, string> = {};
     for (const [key, id] of Object.entries(state.loads)) {
       if ([...reachable].some((r) => key.startsWith(`${r}.`)) || key.startsWith('global:')) {
         loads[key] = id;
-        if (state.objs[id]) objs[id] = state.objs[id];
+        const obj = state.objs.get(id);
+        if (obj) objs.set(id, obj);
       }
     }
     const entry: State = { vars, objs, rcu: state.rcu, rcuSite: state.rcuSite, facts: {}, loads, trail: [] };
@@ -859,12 +864,10 @@ export class Interpreter {
     }
     return exits.map((exit) => {
       const back = exit.state;
-      let merged: Record<string, Obj> = { ...state.objs, ...back.objs };
+      const merged = new Map([...state.objs, ...back.objs]);
       if (state.rcu > 0 && back.rcu === 0) {
         // The callee closed the RCU section: the caller's RCU pointers are untrusted now.
-        merged = Object.fromEntries(
-          Object.entries(merged).map(([id, o]) => [id, o.trust === 'rcu' ? { ...o, trust: 'untrusted' as const, untrustedBecause: 'rcu-unlock' as const } : o]),
-        );
+        for (const [id, o] of merged) if (o.trust === 'rcu') merged.set(id, { ...o, trust: 'untrusted', untrustedBecause: 'rcu-unlock' });
       }
       // A call clang cannot see through drops every load; keep the caller's only if the callee kept its own.
       const callerLoads = Object.keys(back.loads).length < Object.keys(loads).length ? {} : state.loads;
@@ -885,11 +888,11 @@ function chainOf(via: Site[]): string {
 /** A memoised callee exit, with the objects created under one call chain renamed for another. */
 function renameObjects(exit: Outcome, from: string, to: string): Outcome {
   const rename = (id: string) => (id.startsWith(`${from}>`) ? `${to}${id.slice(from.length)}` : id);
-  const objs: Record<string, Obj> = {};
+  const objs = new Map<string, Obj>();
   const renameValue = <V extends Value>(value: V): V => (value.k === 'obj' ? { ...value, id: rename(value.id) } : value);
-  for (const [id, obj] of Object.entries(exit.state.objs)) {
+  for (const [id, obj] of exit.state.objs) {
     const renamed = obj.id === rename(obj.id) ? obj : { ...obj, id: rename(obj.id) };
-    objs[rename(id)] = obj.slots ? { ...renamed, slots: Object.fromEntries(Object.entries(obj.slots).map(([i, v]) => [i, renameValue(v)])) } : renamed;
+    objs.set(rename(id), obj.slots ? { ...renamed, slots: Object.fromEntries(Object.entries(obj.slots).map(([i, v]) => [i, renameValue(v)])) } : renamed);
   }
   const loads: Record<string, string> = {};
   for (const [key, id] of Object.entries(exit.state.loads)) loads[key] = rename(id);
@@ -977,14 +980,15 @@ function dropDeadVariables(state: State, live: ReadonlySet<string>): State {
     if (live.has(name)) continue;
     const value = state.vars[name];
     // Variables holding references (held, released or NULL) stay: leak reports and fixes name them.
-    if (value.k === 'obj' && state.objs[value.id]?.trust === 'owned') continue;
+    if (value.k === 'obj' && state.objs.get(value.id)?.trust === 'owned') continue;
     (dead ??= []).push(name);
   }
   if (!dead) return state;
-  const vars = { ...state.vars };
-  for (const name of dead) delete vars[name];
-  if (Object.keys(state.facts).length === 0) return { ...state, vars };
   const deadSet = new Set(dead);
+  // Copied without the dead ones rather than deleted from a copy, which would turn it into a slow dictionary.
+  const vars: Record<string, Value> = {};
+  for (const name in state.vars) if (!deadSet.has(name)) vars[name] = state.vars[name];
+  if (isEmpty(state.facts)) return { ...state, vars };
   const facts: Record<string, boolean> = {};
   for (const [text, value] of Object.entries(state.facts)) if (!text.split(/[^\w#$]+/).some((w) => deadSet.has(w))) facts[text] = value;
   return { ...state, vars, facts };
@@ -1017,7 +1021,7 @@ function setNullness(state: State, obj: Obj, nullness: 'nonnull' | 'null'): Stat
 
 function applyPredicate(state: State, pred: Predicate, truth: boolean): State | undefined {
   if (pred.kind === 'null') {
-    const obj = state.objs[pred.id];
+    const obj = state.objs.get(pred.id);
     if (!obj) return state;
     const whenTrue = pred.whenTrue;
     const nullness = truth ? whenTrue : whenTrue === 'null' ? 'nonnull' : 'null';
@@ -1033,7 +1037,7 @@ function unaryValue(state: State, op: string, value: Value): Value {
   if (op === '!') {
     if (value.k === 'null') return { k: 'int', value: 1 };
     if (value.k === 'obj') {
-      const obj = state.objs[value.id];
+      const obj = state.objs.get(value.id);
       if (obj?.nullness === 'nonnull') return { k: 'int', value: 0 };
       return { k: 'int', pred: { kind: 'null', id: value.id, whenTrue: 'null' } };
     }
@@ -1066,7 +1070,7 @@ function binaryValue(state: State, op: string, left: Value, right: Value, leftEx
     if (isNullValue(left) && isNullValue(right)) return { k: 'int', value: op === '==' ? 1 : 0 };
     const [ptr, other] = left.k === 'obj' ? [left, right] : [right, left];
     if (ptr.k === 'obj' && isNullValue(other)) {
-      const obj = state.objs[ptr.id];
+      const obj = state.objs.get(ptr.id);
       const equalsNull: Predicate = { kind: 'null', id: ptr.id, whenTrue: 'null' };
       if (obj?.nullness === 'nonnull') return { k: 'int', value: op === '==' ? 0 : 1 };
       if (obj?.nullness === 'null') return { k: 'int', value: op === '==' ? 1 : 0 };

@@ -100,18 +100,18 @@ export function summarizeStatic(visible: VisibleModel, kernel: KernelVersion, na
   if (exits.length === 0) return undefined;
   const params = fn.ir.params
     .map((p) => ({ name: p.display, id: `param:${p.name}` }))
-    .filter((p) => exits.some((e) => e.state.objs[p.id]))
+    .filter((p) => exits.some((e) => e.state.objs.get(p.id)))
     .map((p) => {
       // An owned, live object is never dropped from a state, so a missing one was given away.
       const consumedOn = exits.filter((e) => {
-        const obj = e.state.objs[p.id];
+        const obj = e.state.objs.get(p.id);
         return !obj || obj.life !== 'live' || obj.nullness === 'null';
       }).length;
       return { name: p.name, consumed: consumedOn === exits.length ? ('always' as const) : consumedOn === 0 ? ('never' as const) : ('sometimes' as const) };
     });
   let returnsReference: OwnershipSummary['returnsReference'];
   for (const exit of exits) {
-    const obj = exit.value?.k === 'obj' ? exit.state.objs[exit.value.id] : undefined;
+    const obj = exit.value?.k === 'obj' ? exit.state.objs.get(exit.value.id) : undefined;
     if (obj && obj.trust === 'owned' && obj.life === 'live') {
       returnsReference = { by: obj.by ?? 'its caller', mayBeNull: returnsReference?.mayBeNull || obj.nullness !== 'nonnull' || exits.some((e) => e.value?.k === 'null') };
     }

@@ -88,7 +88,8 @@ export interface BranchStep {
 
 export interface State {
   vars: Readonly<Record<string, Value>>;
-  objs: Readonly<Record<string, Obj>>;
+  /** By id: a Map, as ids are unique across programs and would give V8 a new object shape for each. */
+  objs: ReadonlyMap<string, Obj>;
   /** bpf_rcu_read_lock depth, and where the outermost lock was taken. */
   rcu: number;
   rcuSite?: Site;
@@ -106,7 +107,7 @@ export interface State {
 export const UNKNOWN: Value = { k: 'unknown' };
 
 export function emptyState(): State {
-  return { vars: {}, objs: {}, rcu: 0, facts: {}, loads: {}, trail: [] };
+  return { vars: {}, objs: new Map(), rcu: 0, facts: {}, loads: {}, trail: [] };
 }
 
 export function withVar(state: State, name: string, value: Value): State {
@@ -114,14 +115,16 @@ export function withVar(state: State, name: string, value: Value): State {
 }
 
 export function withObj(state: State, obj: Obj): State {
-  return { ...state, objs: { ...state.objs, [obj.id]: obj } };
+  return { ...state, objs: new Map(state.objs).set(obj.id, obj) };
 }
 
 export function objOf(state: State, value: Value | undefined): Obj | undefined {
-  return value?.k === 'obj' ? state.objs[value.id] : undefined;
+  return value?.k === 'obj' ? state.objs.get(value.id) : undefined;
 }
 
 const keys = new WeakMap<State, string>();
+/** Keys of the parts, which states share after most steps (a step changes one variable or one object). */
+const partKeys = new WeakMap<object, string>();
 
 /** The state's identity for deduplication: everything but the trail. States never change, so it is kept. */
 export function stateKey(state: State): string {
@@ -131,26 +134,45 @@ export function stateKey(state: State): string {
 }
 
 function computeKey(state: State): string {
-  const vars = Object.keys(state.vars)
+  return `${partKey(state.vars, varsKey)}|${partKey(state.objs, objsKey)}|${state.rcu}|${partKey(state.facts, factsKey)}|${partKey(state.loads, loadsKey)}`;
+}
+
+function partKey<T extends object>(part: T, compute: (part: T) => string): string {
+  if (part instanceof Map ? part.size === 0 : isEmpty(part)) return '';
+  let key = partKeys.get(part);
+  if (key === undefined) partKeys.set(part, (key = compute(part)));
+  return key;
+}
+
+function varsKey(vars: State['vars']): string {
+  return Object.keys(vars)
     .sort()
-    .map((k) => `${k}=${valueKey(state.vars[k])}`)
+    .map((k) => `${k}=${valueKey(vars[k])}`)
     .join(',');
-  const objs = Object.keys(state.objs)
+}
+
+function objsKey(objs: State['objs']): string {
+  return [...objs.keys()]
     .sort()
     .map((k) => {
-      const o = state.objs[k];
+      const o = objs.get(k)!;
       return `${k}:${o.trust}/${o.nullness}/${o.life}/${o.struct ?? ''}/${o.untrustedBecause ?? ''}${o.slots ? '/' + slotsKey(o.slots) : ''}`;
     })
     .join(',');
-  const facts = Object.keys(state.facts)
+}
+
+function factsKey(facts: State['facts']): string {
+  return Object.keys(facts)
     .sort()
-    .map((k) => `${k}=${state.facts[k] ? 1 : 0}`)
+    .map((k) => `${k}=${facts[k] ? 1 : 0}`)
     .join(',');
-  const loads = Object.keys(state.loads)
+}
+
+function loadsKey(loads: State['loads']): string {
+  return Object.keys(loads)
     .sort()
-    .map((k) => `${k}=${state.loads[k]}`)
+    .map((k) => `${k}=${loads[k]}`)
     .join(',');
-  return `${vars}|${objs}|${state.rcu}|${facts}|${loads}`;
 }
 
 function slotsKey(slots: Readonly<Record<number, SlotValue>>): string {
@@ -182,37 +204,50 @@ function valueKey(value: Value): string {
 
 /** Drops objects nothing refers to any more, unless they still hold a reference (a leak needs them). */
 export function collectGarbage(state: State, pinned: ReadonlySet<string>): State {
-  let any = false;
-  for (const _ in state.objs) {
-    any = true;
-    break;
+  const objs = state.objs;
+  let anySlots = false;
+  let droppable = false;
+  for (const [id, obj] of objs) {
+    if (obj.slots) anySlots = true;
+    if (!holdsReference(obj) && !pinned.has(id)) droppable = true;
   }
-  if (!any) return state;
-  const reachable = new Set<string>(pinned);
-  for (const id of Object.values(state.loads)) reachable.add(id);
-  for (const value of Object.values(state.vars)) {
+  if (!droppable) return state;
+  const reachable = new Set<string>();
+  const loads = state.loads;
+  for (const key in loads) reachable.add(loads[key]);
+  const vars = state.vars;
+  for (const name in vars) {
+    const value = vars[name];
     if (value.k === 'obj') reachable.add(value.id);
-    if (value.k === 'int' && value.pred?.kind === 'null') reachable.add(value.pred.id);
-    if (value.k === 'field-addr' && value.base) reachable.add(value.base);
-    if (value.k === 'pointer-to' && value.value.k === 'obj') reachable.add(value.value.id);
+    else if (value.k === 'int') {
+      if (value.pred?.kind === 'null') reachable.add(value.pred.id);
+    } else if (value.k === 'field-addr') {
+      if (value.base) reachable.add(value.base);
+    } else if (value.k === 'pointer-to' && value.value.k === 'obj') reachable.add(value.value.id);
   }
-  // What a reachable array holds is reachable too.
-  for (let grew = true; grew; ) {
-    grew = false;
-    for (const id of [...reachable]) {
-      for (const slot of Object.values(state.objs[id]?.slots ?? {})) {
-        if (slot.k === 'obj' && !reachable.has(slot.id)) (reachable.add(slot.id), (grew = true));
+  if (anySlots) {
+    // What a reachable or pinned array holds is reachable too.
+    for (const id of pinned) reachable.add(id);
+    const pending = [...reachable];
+    for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+      const slots = objs.get(id)?.slots;
+      for (const index in slots) {
+        const slot = slots[Number(index)];
+        if (slot.k === 'obj' && !reachable.has(slot.id)) (reachable.add(slot.id), pending.push(slot.id));
       }
     }
   }
   let changed = false;
-  const objs: Record<string, Obj> = {};
-  for (const [id, obj] of Object.entries(state.objs)) {
-    const holdsReference = obj.trust === 'owned' && obj.life === 'live' && obj.nullness !== 'null';
-    if (reachable.has(id) || holdsReference) objs[id] = obj;
+  const kept = new Map<string, Obj>();
+  for (const [id, obj] of objs) {
+    if (reachable.has(id) || pinned.has(id) || holdsReference(obj)) kept.set(id, obj);
     else changed = true;
   }
-  return changed ? { ...state, objs } : state;
+  return changed ? { ...state, objs: kept } : state;
+}
+
+function holdsReference(obj: Obj): boolean {
+  return obj.trust === 'owned' && obj.life === 'live' && obj.nullness !== 'null';
 }
 
 function sameValue(a: Value, b: Value): boolean {
@@ -243,12 +278,12 @@ function commonSlots(a: Readonly<Record<number, SlotValue>>, b: Readonly<Record<
 }
 
 /** References that sat in a slot on either path but not in the same slot on both: no longer followed. */
-function slotsLostInJoin(a: State, b: State, joined: Record<string, Obj>): Set<string> {
+function slotsLostInJoin(a: State, b: State, joined: ReadonlyMap<string, Obj>): Set<string> {
   const lost = new Set<string>();
-  for (const [id, obj] of Object.entries(joined)) {
-    if (!obj.slots && !a.objs[id]?.slots && !b.objs[id]?.slots) continue;
+  for (const [id, obj] of joined) {
+    if (!obj.slots && !a.objs.get(id)?.slots && !b.objs.get(id)?.slots) continue;
     const kept = new Set(Object.values(obj.slots ?? {}).flatMap((v) => (v.k === 'obj' ? [v.id] : [])));
-    for (const side of [a.objs[id]?.slots, b.objs[id]?.slots]) {
+    for (const side of [a.objs.get(id)?.slots, b.objs.get(id)?.slots]) {
       for (const v of Object.values(side ?? {})) if (v.k === 'obj' && !kept.has(v.id)) lost.add(v.id);
     }
   }
@@ -267,23 +302,29 @@ export function joinStates(a: State, b: State): State {
     const vb = b.vars[name];
     vars[name] = va && vb && sameValue(va, vb) ? va : UNKNOWN;
   }
-  const objs: Record<string, Obj> = {};
-  for (const id of new Set([...Object.keys(a.objs), ...Object.keys(b.objs)])) {
-    const oa = a.objs[id];
-    const ob = b.objs[id];
-    if (oa && ob) objs[id] = joinObj(oa, ob);
+  const objs = new Map<string, Obj>();
+  for (const id of new Set([...a.objs.keys(), ...b.objs.keys()])) {
+    const oa = a.objs.get(id);
+    const ob = b.objs.get(id);
+    if (oa && ob) objs.set(id, joinObj(oa, ob));
     else {
       const only = (oa ?? ob)!;
-      objs[id] = only.trust === 'owned' && only.life === 'live' ? { ...only, life: 'escaped' } : only;
+      objs.set(id, only.trust === 'owned' && only.life === 'live' ? { ...only, life: 'escaped' } : only);
     }
   }
   for (const id of slotsLostInJoin(a, b, objs)) {
-    const obj = objs[id];
-    if (obj && obj.trust === 'owned' && obj.life === 'live') objs[id] = { ...obj, life: 'escaped' };
+    const obj = objs.get(id);
+    if (obj && obj.trust === 'owned' && obj.life === 'live') objs.set(id, { ...obj, life: 'escaped' });
   }
   const facts: Record<string, boolean> = {};
   for (const [text, value] of Object.entries(a.facts)) if (b.facts[text] === value) facts[text] = value;
   const loads: Record<string, string> = {};
   for (const [key, id] of Object.entries(a.loads)) if (b.loads[key] === id) loads[key] = id;
   return { vars, objs, rcu: a.rcu, rcuSite: a.rcuSite, facts, loads, trail: a.trail };
+}
+
+/** True for an object with no keys, without listing them. */
+export function isEmpty(record: object): boolean {
+  for (const _ in record) return false;
+  return true;
 }
