@@ -7,6 +7,7 @@ import { baseName, Expr, Op, RelSpan, Terminator } from './ir';
 import {
   collectGarbage,
   isEmpty,
+  sameState,
   joinStates,
   Obj,
   objOf,
@@ -115,7 +116,7 @@ export class Interpreter {
   runFunction(frame: Frame, entry: State): Exit[] {
     const ir = frame.fn.ir!;
     const exits: Exit[] = [];
-    const seen = new Map<number, Set<string>>();
+    const seen = new Map<number, State[]>();
     const visits = new Map<number, number>();
     const joined = new Map<string, State>();
     const joins = new Map<number, number>();
@@ -132,26 +133,25 @@ export class Interpreter {
         visits.set(id, count);
         if (count > WIDEN_AFTER_VISITS) state = widen(state, loopWrites(ir, id));
       }
-      let keys = seen.get(id);
-      if (!keys) seen.set(id, (keys = new Set()));
-      if (keys.has(stateKey(state))) continue;
-      if (keys.size >= MAX_STATES_PER_BLOCK) {
+      let met = seen.get(id);
+      if (!met) seen.set(id, (met = []));
+      if (met.some((s) => sameState(s, state))) continue;
+      if (met.length >= MAX_STATES_PER_BLOCK) {
         // Too many paths meet here: fold this one into the joined state of its RCU depth.
         const slot = `${id}:${state.rcu}`;
         const previous = joined.get(slot);
         // A join keeps only what both sides agree on, so it settles by itself: values that agree
         // (a map key of 0 on every path) stay known.
         const next = previous ? joinStates(previous, state) : state;
-        if (previous && stateKey(next) === stateKey(previous)) continue;
+        if (previous && sameState(next, previous)) continue;
         const count = (joins.get(id) ?? 0) + 1;
         joins.set(id, count);
         if (count > MAX_JOINS_PER_BLOCK) throw new BudgetExceeded(`the paths through one point did not settle after ${MAX_JOINS_PER_BLOCK} joins`);
         joined.set(slot, next);
         state = next;
+        if (met.some((s) => sameState(s, state))) continue;
       }
-      const key = stateKey(state);
-      if (keys.has(key)) continue;
-      keys.add(key);
+      met.push(state);
 
       let states = [state];
       for (const op of block.ops) {

@@ -250,8 +250,78 @@ function holdsReference(obj: Obj): boolean {
   return obj.trust === 'owned' && obj.life === 'live' && obj.nullness !== 'null';
 }
 
+/** Whether two values are the same for deduplication: what `valueKey` tells apart, compared without building keys. */
 function sameValue(a: Value, b: Value): boolean {
-  return valueKey(a) === valueKey(b);
+  if (a === b) return true;
+  switch (a.k) {
+    case 'obj':
+      return b.k === 'obj' && a.id === b.id && (a.member || undefined) === (b.member || undefined);
+    case 'int':
+      return b.k === 'int' && a.value === b.value && samePredicate(a.pred, b.pred);
+    case 'field-addr':
+      return b.k === 'field-addr' && (a.base ?? '') === (b.base ?? '') && a.field === b.field;
+    case 'local-addr':
+      return b.k === 'local-addr' && a.name === b.name;
+    case 'pointer-to':
+      return b.k === 'pointer-to' && sameValue(a.value, b.value);
+    case 'map':
+      return b.k === 'map' && a.name === b.name;
+    case 'type':
+      return b.k === 'type' && a.text === b.text;
+    default:
+      return a.k === b.k;
+  }
+}
+
+function samePredicate(a: Predicate | undefined, b: Predicate | undefined): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  if (a.kind === 'null') return b.kind === 'null' && a.id === b.id && a.whenTrue === b.whenTrue;
+  return b.kind === 'equals' && a.local === b.local && a.value === b.value && a.negated === b.negated;
+}
+
+function sameObj(a: Obj, b: Obj): boolean {
+  return (
+    a === b ||
+    (a.trust === b.trust &&
+      a.nullness === b.nullness &&
+      a.life === b.life &&
+      (a.struct ?? '') === (b.struct ?? '') &&
+      (a.untrustedBecause ?? '') === (b.untrustedBecause ?? '') &&
+      sameSlots(a.slots, b.slots))
+  );
+}
+
+function sameSlots(a: Obj['slots'], b: Obj['slots']): boolean {
+  if (a === b) return true;
+  if (!a || !b) return false;
+  return sameRecord(a, b, sameValue);
+}
+
+function sameRecord<V>(a: Readonly<Record<string | number, V>>, b: Readonly<Record<string | number, V>>, same: (x: V, y: V) => boolean): boolean {
+  if (a === b) return true;
+  let count = 0;
+  for (const key in a) {
+    const other = b[key];
+    if (other === undefined || !same(a[key], other)) return false;
+    count++;
+  }
+  for (const _ in b) if (--count < 0) return false;
+  return true;
+}
+
+/** Whether two states are the same for deduplication (equal `stateKey`s), compared without building keys. */
+export function sameState(a: State, b: State): boolean {
+  if (a === b) return true;
+  if (a.rcu !== b.rcu || a.objs.size !== b.objs.size) return false;
+  if (!sameRecord(a.vars, b.vars, sameValue)) return false;
+  if (a.objs !== b.objs) {
+    for (const [id, obj] of a.objs) {
+      const other = b.objs.get(id);
+      if (!other || !sameObj(obj, other)) return false;
+    }
+  }
+  return sameRecord(a.facts, b.facts, (x, y) => x === y) && sameRecord(a.loads, b.loads, (x, y) => x === y);
 }
 
 function joinObj(a: Obj, b: Obj): Obj {
