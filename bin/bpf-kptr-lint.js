@@ -1,3 +1,3 @@
 #!/usr/bin/env node
 'use strict';
-require('../dist/lint.js').main(process.argv.slice(2));
+require('../dist/lint.js').launch(__filename, process.argv.slice(2));
