@@ -20,6 +20,7 @@ await Promise.all([
   build({ ...common, entryPoints: [join(root, 'client/src/extension.ts')], outfile: join(dist, 'client.js'), external: ['vscode', ...common.external] }),
   build({ ...common, entryPoints: [join(root, 'server/src/main.ts')], outfile: join(dist, 'server.js') }),
   build({ ...common, entryPoints: [join(root, 'server/src/cli/main.ts')], outfile: join(dist, 'lint.js') }),
+  build({ ...common, entryPoints: [join(root, 'server/src/cli/relaunch.ts')], outfile: join(dist, 'relaunch.js') }),
 ]);
 
 await writeGrammar();

@@ -226,7 +226,7 @@ function installForEveryone(): { node: string; lint: string } {
   fs.copyFileSync(LINT, path.join(root, 'bin', 'bpf-kptr-lint.js'));
   fs.mkdirSync(path.join(root, 'dist'));
   for (const file of fs.readdirSync(path.dirname(BUNDLE))) {
-    if (file === 'lint.js' || file.endsWith('.wasm')) fs.copyFileSync(path.join(path.dirname(BUNDLE), file), path.join(root, 'dist', file));
+    if (file === 'lint.js' || file === 'relaunch.js' || file.endsWith('.wasm')) fs.copyFileSync(path.join(path.dirname(BUNDLE), file), path.join(root, 'dist', file));
   }
   fs.cpSync(RULES_DIR, path.join(root, 'docs', 'rules'), { recursive: true });
   let node = process.execPath;

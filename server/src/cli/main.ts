@@ -12,7 +12,6 @@ import type { CheckJob } from './check';
 import { collectFiles } from './files';
 import { FileResult, formatJson, formatSarif, formatText } from './formats';
 import { checkAll, SetupFailed } from './parallel';
-import { availableCores, relaunch, relaunchOptions } from './relaunch';
 
 declare const BPF_KPTR_VERSION: string | undefined;
 const version = typeof BPF_KPTR_VERSION === 'string' ? BPF_KPTR_VERSION : 'development';
@@ -248,13 +247,6 @@ export async function main(argv: string[]): Promise<void> {
     cwd: process.cwd(),
   });
   process.exitCode = code;
-}
-
-/** What bin/bpf-kptr-lint.js runs: the command, in a process with fewer V8 background threads where that is faster. */
-export function launch(script: string, argv: string[]): void {
-  const options = relaunchOptions(process.execArgv, process.env, availableCores());
-  if (options) relaunch(script, argv, options, () => void main(argv));
-  else void main(argv);
 }
 
 // The same file is the entry of the checking threads (cli/parallel.ts), which must not run the command again.

@@ -51,7 +51,13 @@ export function relaunch(script: string, argv: readonly string[], options: strin
   });
 }
 
-/** How many cores this process may run on (its CPU affinity, not the machine's count). */
-export function availableCores(): number {
-  return os.availableParallelism();
+/**
+ * What bin/bpf-kptr-lint.js runs before it loads the checker: `check` here, or `script` again in a
+ * process with fewer V8 background threads where that is faster. This module is bundled on its
+ * own, so the process that only starts another does not load the checker too.
+ */
+export function launch(script: string, argv: readonly string[], check: () => void): void {
+  const options = relaunchOptions(process.execArgv, process.env, os.availableParallelism());
+  if (options) relaunch(script, argv, options, check);
+  else check();
 }
