@@ -6,6 +6,7 @@ import type { FixHint, Finding, RelatedSite } from './findings';
 import { baseName, Expr, Op, RelSpan, Terminator } from './ir';
 import {
   collectGarbage,
+  copyMap,
   isEmpty,
   sameState,
   joinStates,
@@ -864,7 +865,8 @@ export class Interpreter {
     }
     return exits.map((exit) => {
       const back = exit.state;
-      const merged = new Map([...state.objs, ...back.objs]);
+      const merged = copyMap(state.objs);
+      back.objs.forEach((obj, id) => merged.set(id, obj));
       if (state.rcu > 0 && back.rcu === 0) {
         // The callee closed the RCU section: the caller's RCU pointers are untrusted now.
         for (const [id, o] of merged) if (o.trust === 'rcu') merged.set(id, { ...o, trust: 'untrusted', untrustedBecause: 'rcu-unlock' });

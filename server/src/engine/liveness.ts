@@ -87,15 +87,20 @@ export function livenessOf(ir: FunctionIR): Liveness {
     use.push(reads);
     def.push(writes);
   }
-  const liveIn: Array<Set<string>> = ir.blocks.map(() => new Set(always));
+  // The sets only grow, so each is grown in place until nothing changes (the least fixpoint).
+  const liveIn: Array<Set<string>> = ir.blocks.map((_, i) => new Set([...always, ...use[i]]));
+  const succs = ir.blocks.map((block) => successors(block.term));
   for (let changed = true; changed; ) {
     changed = false;
     for (let i = ir.blocks.length - 1; i >= 0; i--) {
-      const next = new Set<string>([...always, ...use[i]]);
-      for (const s of successors(ir.blocks[i].term)) for (const name of liveIn[s]) if (!def[i].has(name)) next.add(name);
-      if (next.size !== liveIn[i].size) {
-        liveIn[i] = next;
-        changed = true;
+      const live = liveIn[i];
+      for (const s of succs[i]) {
+        for (const name of liveIn[s]) {
+          if (!live.has(name) && !def[i].has(name)) {
+            live.add(name);
+            changed = true;
+          }
+        }
       }
     }
   }
@@ -198,6 +203,18 @@ function writableThroughPointers(ir: FunctionIR): ReadonlySet<string> {
   return known;
 }
 
+const predecessorsCache = new WeakMap<FunctionIR, number[][]>();
+
+function predecessorsOf(ir: FunctionIR): number[][] {
+  let known = predecessorsCache.get(ir);
+  if (!known) {
+    known = ir.blocks.map(() => []);
+    for (const block of ir.blocks) for (const s of successors(block.term)) known[s].push(block.id);
+    predecessorsCache.set(ir, known);
+  }
+  return known;
+}
+
 const loopWritesCache = new WeakMap<FunctionIR, Map<number, ReadonlySet<string>>>();
 
 /**
@@ -216,10 +233,9 @@ export function loopWrites(ir: FunctionIR, head: number): ReadonlySet<string> {
     while (stack.length > 0) for (const next of edges(stack.pop()!)) if (!seen.has(next)) (seen.add(next), stack.push(next));
     return seen;
   };
-  const predecessors = new Map<number, number[]>();
-  for (const block of ir.blocks) for (const s of successors(block.term)) predecessors.set(s, [...(predecessors.get(s) ?? []), block.id]);
+  const predecessors = predecessorsOf(ir);
   const forward = reachable(head, (b) => successors(ir.blocks[b].term));
-  const backward = reachable(head, (b) => predecessors.get(b) ?? []);
+  const backward = reachable(head, (b) => predecessors[b]);
   const writes = new Set<string>(writableThroughPointers(ir));
   for (const id of forward) {
     if (!backward.has(id)) continue;

@@ -115,7 +115,14 @@ export function withVar(state: State, name: string, value: Value): State {
 }
 
 export function withObj(state: State, obj: Obj): State {
-  return { ...state, objs: new Map(state.objs).set(obj.id, obj) };
+  return { ...state, objs: copyMap(state.objs).set(obj.id, obj) };
+}
+
+/** A copy of a map, made without the iterator objects `new Map(map)` allocates per entry. */
+export function copyMap<K, V>(map: ReadonlyMap<K, V>): Map<K, V> {
+  const copy = new Map<K, V>();
+  map.forEach((value, key) => copy.set(key, value));
+  return copy;
 }
 
 export function objOf(state: State, value: Value | undefined): Obj | undefined {
@@ -207,10 +214,10 @@ export function collectGarbage(state: State, pinned: ReadonlySet<string>): State
   const objs = state.objs;
   let anySlots = false;
   let droppable = false;
-  for (const [id, obj] of objs) {
+  objs.forEach((obj, id) => {
     if (obj.slots) anySlots = true;
     if (!holdsReference(obj) && !pinned.has(id)) droppable = true;
-  }
+  });
   if (!droppable) return state;
   const reachable = new Set<string>();
   const loads = state.loads;
@@ -239,10 +246,10 @@ export function collectGarbage(state: State, pinned: ReadonlySet<string>): State
   }
   let changed = false;
   const kept = new Map<string, Obj>();
-  for (const [id, obj] of objs) {
+  objs.forEach((obj, id) => {
     if (reachable.has(id) || pinned.has(id) || holdsReference(obj)) kept.set(id, obj);
     else changed = true;
-  }
+  });
   return changed ? { ...state, objs: kept } : state;
 }
 
