@@ -156,7 +156,7 @@ export class Interpreter {
 
       let states = [state];
       for (const op of block.ops) {
-        states = states.flatMap((s) => this.unlessFailed(() => this.execOp(frame, s, op)));
+        states = states.length === 1 ? this.step(frame, states[0], op) : states.flatMap((s) => this.step(frame, s, op));
         if (states.length > 1) states = distinctStates(states, ir.blocks.length > 0 ? livenessAfter(ir, id) : undefined);
         if (states.length === 0) break;
       }
@@ -173,12 +173,13 @@ export class Interpreter {
     return exits;
   }
 
-  /** Runs a step; if it reported an error, the path ends there, as in the verifier. */
-  private unlessFailed(step: () => State[]): State[] {
+  /** Runs an operation; if it reported an error, the path ends there, as in the verifier. */
+  private step(frame: Frame, state: State, op: Op): State[] {
     const before = this.reports;
-    const out = step();
+    const out = this.execOp(frame, state, op);
     return this.reports === before ? out : [];
   }
+
 
   private terminate(frame: Frame, state: State, term: Terminator, pending: { push(item: { block: number; state: State }): void }, exits: Exit[]): void {
     switch (term.k) {
@@ -419,6 +420,16 @@ export class Interpreter {
   evalAll(frame: Frame, state: State, exprs: Expr[]): Array<{ state: State; values: Value[] }> {
     let results: Array<{ state: State; values: Value[] }> = [{ state, values: [] }];
     for (const expr of exprs) {
+      if (results.length === 1) {
+        // One path so far (the usual case): it is extended in place; every entry here is this function's own.
+        const only = results[0];
+        const outcomes = this.evalExpr(frame, only.state, expr);
+        if (outcomes.length === 1) {
+          only.state = outcomes[0].state;
+          only.values.push(outcomes[0].value);
+        } else results = outcomes.map((o) => ({ state: o.state, values: [...only.values, o.value] }));
+        continue;
+      }
       results = results.flatMap((r) => this.evalExpr(frame, r.state, expr).map((o) => ({ state: o.state, values: [...r.values, o.value] })));
     }
     return results;

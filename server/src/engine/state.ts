@@ -323,9 +323,9 @@ export function sameState(a: State, b: State): boolean {
   if (a.rcu !== b.rcu || a.objs.size !== b.objs.size) return false;
   if (!sameRecord(a.vars, b.vars, sameValue)) return false;
   if (a.objs !== b.objs) {
-    for (const [id, obj] of a.objs) {
+    for (const id of a.objs.keys()) {
       const other = b.objs.get(id);
-      if (!other || !sameObj(obj, other)) return false;
+      if (!other || !sameObj(a.objs.get(id)!, other)) return false;
     }
   }
   return sameRecord(a.facts, b.facts, (x, y) => x === y) && sameRecord(a.loads, b.loads, (x, y) => x === y);
