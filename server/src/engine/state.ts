@@ -213,41 +213,68 @@ function valueKey(value: Value): string {
 export function collectGarbage(state: State, pinned: ReadonlySet<string>): State {
   const objs = state.objs;
   let anySlots = false;
-  let droppable = false;
+  let candidates: string[] | undefined;
   objs.forEach((obj, id) => {
     if (obj.slots) anySlots = true;
-    if (!holdsReference(obj) && !pinned.has(id)) droppable = true;
+    if (!holdsReference(obj) && !pinned.has(id)) (candidates ??= []).push(id);
   });
-  if (!droppable) return state;
-  const reachable = new Set<string>();
-  const loads = state.loads;
-  for (const key in loads) reachable.add(loads[key]);
-  const vars = state.vars;
-  for (const name in vars) {
-    const value = vars[name];
-    if (value.k === 'obj') reachable.add(value.id);
-    else if (value.k === 'int') {
-      if (value.pred?.kind === 'null') reachable.add(value.pred.id);
-    } else if (value.k === 'field-addr') {
-      if (value.base) reachable.add(value.base);
-    } else if (value.k === 'pointer-to' && value.value.k === 'obj') reachable.add(value.value.id);
-  }
-  if (anySlots) {
-    // What a reachable or pinned array holds is reachable too.
-    for (const id of pinned) reachable.add(id);
-    const pending = [...reachable];
-    for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
-      const slots = objs.get(id)?.slots;
-      for (const index in slots) {
-        const slot = slots[Number(index)];
-        if (slot.k === 'obj' && !reachable.has(slot.id)) (reachable.add(slot.id), pending.push(slot.id));
+  if (!candidates) return state;
+  if (anySlots) return dropUnreachable(state, pinned);
+  // Usually a handful of objects could go and all are still referred to: checked without building sets.
+  const unreferenced = candidates;
+  let left = unreferenced.length;
+  // The first `left` entries are the candidates nothing has referred to yet.
+  const refer = (id: string) => {
+    for (let i = 0; i < left; i++) {
+      if (unreferenced[i] === id) {
+        unreferenced[i] = unreferenced[--left];
+        return;
       }
+    }
+  };
+  for (const key in state.loads) refer(state.loads[key]);
+  for (const name in state.vars) {
+    referredBy(state.vars[name], refer);
+    if (left === 0) return state;
+  }
+  if (left === 0) return state;
+  const dropped = new Set(unreferenced.slice(0, left));
+  const kept = new Map<string, Obj>();
+  objs.forEach((obj, id) => {
+    if (!dropped.has(id)) kept.set(id, obj);
+  });
+  return { ...state, objs: kept };
+}
+
+/** The objects a variable's value keeps alive. */
+function referredBy(value: Value, refer: (id: string) => void): void {
+  if (value.k === 'obj') refer(value.id);
+  else if (value.k === 'int') {
+    if (value.pred?.kind === 'null') refer(value.pred.id);
+  } else if (value.k === 'field-addr') {
+    if (value.base) refer(value.base);
+  } else if (value.k === 'pointer-to' && value.value.k === 'obj') refer(value.value.id);
+}
+
+/** The general case, with arrays whose slots hold pointers: what a reachable or pinned array holds is reachable too. */
+function dropUnreachable(state: State, pinned: ReadonlySet<string>): State {
+  const objs = state.objs;
+  const reachable = new Set<string>(pinned);
+  const add = (id: string) => reachable.add(id);
+  for (const key in state.loads) add(state.loads[key]);
+  for (const name in state.vars) referredBy(state.vars[name], add);
+  const pending = [...reachable];
+  for (let id = pending.pop(); id !== undefined; id = pending.pop()) {
+    const slots = objs.get(id)?.slots;
+    for (const index in slots) {
+      const slot = slots[Number(index)];
+      if (slot.k === 'obj' && !reachable.has(slot.id)) (reachable.add(slot.id), pending.push(slot.id));
     }
   }
   let changed = false;
   const kept = new Map<string, Obj>();
   objs.forEach((obj, id) => {
-    if (reachable.has(id) || pinned.has(id) || holdsReference(obj)) kept.set(id, obj);
+    if (reachable.has(id) || holdsReference(obj)) kept.set(id, obj);
     else changed = true;
   });
   return changed ? { ...state, objs: kept } : state;
