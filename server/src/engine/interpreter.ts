@@ -180,7 +180,6 @@ export class Interpreter {
     return this.reports === before ? out : [];
   }
 
-
   private terminate(frame: Frame, state: State, term: Terminator, pending: { push(item: { block: number; state: State }): void }, exits: Exit[]): void {
     switch (term.k) {
       case 'jump':

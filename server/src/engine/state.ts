@@ -291,7 +291,8 @@ function sameValue(a: Value, b: Value): boolean {
     case 'obj':
       return b.k === 'obj' && a.id === b.id && (a.member || undefined) === (b.member || undefined);
     case 'int':
-      return b.k === 'int' && a.value === b.value && samePredicate(a.pred, b.pred);
+      // NaN (a division by zero folded) equals itself here, as it does in the key.
+      return b.k === 'int' && (a.value === b.value || (Number.isNaN(a.value) && Number.isNaN(b.value))) && samePredicate(a.pred, b.pred);
     case 'field-addr':
       return b.k === 'field-addr' && (a.base ?? '') === (b.base ?? '') && a.field === b.field;
     case 'local-addr':
