@@ -1,6 +1,7 @@
 import * as path from 'path';
 import * as vscode from 'vscode';
 import { LanguageClient, LanguageClientOptions, Middleware, ServerOptions, TransportKind } from 'vscode-languageclient/node';
+import { availableCores, smallerPoolSize } from '../../server/src/v8Pool';
 
 const CLIENT_ID = 'bpfKptr';
 const CLIENT_NAME = 'BPF kptr';
@@ -39,10 +40,21 @@ const middleware: Middleware = {
     surfaced('quick fix', async () => next(document, range, context, token))(),
 };
 
+/**
+ * Node options for the server: a V8 thread pool that leaves the server a core (v8Pool.ts). Only
+ * where the extension host is Node itself (remote development, code-server): desktop VS Code
+ * starts the server on its Electron binary, whose Node was not checked to take the option.
+ */
+function serverNodeOptions(): string[] {
+  if (process.versions.electron) return [];
+  const pool = smallerPoolSize(availableCores());
+  return pool === undefined ? [] : [`--v8-pool-size=${pool}`];
+}
+
 function createClient(context: vscode.ExtensionContext): LanguageClient {
   const serverModule = context.asAbsolutePath(path.join('dist', 'server.js'));
   const serverOptions: ServerOptions = {
-    run: { module: serverModule, transport: TransportKind.ipc },
+    run: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: serverNodeOptions() } },
     debug: { module: serverModule, transport: TransportKind.ipc, options: { execArgv: ['--nolazy', '--inspect=127.0.0.1:6019'] } },
   };
   output ??= vscode.window.createOutputChannel(CLIENT_NAME, { log: true });

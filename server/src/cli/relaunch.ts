@@ -1,29 +1,21 @@
 import { spawn } from 'child_process';
-import * as os from 'os';
+import { availableCores, smallerPoolSize } from '../v8Pool';
 
-/** Node gives V8 four background threads unless told otherwise. */
-const NODE_DEFAULT_POOL = 4;
 /** Set in the relaunched process, so it never relaunches again. */
 const RELAUNCHED = 'BPF_KPTR_LINT_RELAUNCHED';
 
 /**
  * The Node options to start the checking process with, or undefined to check in this one.
- *
- * A check is one busy thread. V8's background threads (the optimising compiler, the garbage
- * collector's helpers) run beside it, four by default; on a machine with fewer cores than that
- * they take turns on the checking thread's core and slow it down. Leaving them one core fewer
- * than the machine has keeps a core for the check: on 2 cores, 70,000 lines took 1.62-1.73 s
- * instead of 1.86-1.93 s, counting the second start-up. The pool size can only be chosen when
- * Node starts, hence a second process. A size the user chose (on the command line or in
- * NODE_OPTIONS) is left alone.
+ * A check is one busy thread, and with fewer V8 background threads it keeps a core (see
+ * v8Pool.ts). The pool size can only be chosen when Node starts, hence a second process. A size
+ * the user chose (on the command line or in NODE_OPTIONS) is left alone.
  */
 export function relaunchOptions(execArgv: readonly string[], env: NodeJS.ProcessEnv, cores: number): string[] | undefined {
   if (env[RELAUNCHED]) return undefined;
   const chosen = (option: string) => option.startsWith('--v8-pool-size');
   if (execArgv.some(chosen) || (env.NODE_OPTIONS ?? '').split(/\s+/).some(chosen)) return undefined;
-  const pool = Math.max(1, cores - 1);
-  if (pool >= NODE_DEFAULT_POOL) return undefined;
-  return [...execArgv, `--v8-pool-size=${pool}`];
+  const pool = smallerPoolSize(cores);
+  return pool === undefined ? undefined : [...execArgv, `--v8-pool-size=${pool}`];
 }
 
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
@@ -57,7 +49,7 @@ export function relaunch(script: string, argv: readonly string[], options: strin
  * own, so the process that only starts another does not load the checker too.
  */
 export function launch(script: string, argv: readonly string[], check: () => void): void {
-  const options = relaunchOptions(process.execArgv, process.env, os.availableParallelism());
+  const options = relaunchOptions(process.execArgv, process.env, availableCores());
   if (options) relaunch(script, argv, options, check);
   else check();
 }
