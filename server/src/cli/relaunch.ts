@@ -1,4 +1,5 @@
 import { spawn } from 'child_process';
+import * as os from 'os';
 import { availableCores, smallerPoolSize } from '../v8Pool';
 
 /** Set in the relaunched process, so it never relaunches again. */
@@ -38,8 +39,11 @@ export function relaunch(script: string, argv: readonly string[], options: strin
   });
   child.on('exit', (code, signal) => {
     for (const name of FORWARDED_SIGNALS) process.off(name, forward);
-    if (signal) process.kill(process.pid, signal);
-    else process.exitCode = code ?? 1;
+    if (signal) {
+      // As a shell reports a death by signal, in case this process survives its own (Node ignores SIGPIPE).
+      process.exitCode = 128 + (os.constants.signals[signal] ?? 0);
+      process.kill(process.pid, signal);
+    } else process.exitCode = code ?? 1;
   });
 }
 
