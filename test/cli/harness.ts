@@ -93,6 +93,12 @@ export function lint(args: string[], options: RunOptions = {}): Promise<Run> {
   return collect(process.execPath, [LINT, ...args], { ...options, cwd: options.cwd ?? CLI_FIXTURES });
 }
 
+/** `bpf-kptr-lint ARGS` bound to one core (taskset), where it checks in a second process whatever the machine. */
+export function lintOnOneCore(args: string[], options: RunOptions = {}): Promise<Run> {
+  assertBuilt();
+  return collect('taskset', ['-c', '0', process.execPath, LINT, ...args], { ...options, cwd: options.cwd ?? CLI_FIXTURES });
+}
+
 export interface JsonReport {
   version: number;
   files: Array<{ path: string; diagnostics: Diagnostic[] }>;
