@@ -10,7 +10,7 @@ const NODE_DEFAULT_POOL = 4;
  * V8's background threads (the optimising compiler, the collector's helpers) run beside the
  * thread that analyses. With more of them than spare cores they take turns on its core: on two
  * cores, bpf-kptr-lint over 70,000 lines took 1.86-1.93 s with four and 1.62-1.73 s with one, and
- * the server opened a 5,000-line file in 218-226 ms instead of 262-288 ms when fresh. The size
+ * the server opened a 5,000-line file in 218-247 ms instead of 262-338 ms when fresh. The size
  * can only be chosen when Node starts.
  */
 export function smallerPoolSize(cores: number): number | undefined {
