@@ -20,5 +20,5 @@ export function smallerPoolSize(cores: number): number | undefined {
 
 /** How many cores this process may run on (its CPU affinity, not the machine's count). */
 export function availableCores(): number {
-  return typeof os.availableParallelism === 'function' ? os.availableParallelism() : os.cpus().length;
+  return os.availableParallelism();
 }
