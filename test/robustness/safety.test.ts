@@ -101,6 +101,9 @@ function readTrace(log: string): Syscalls {
   return out;
 }
 
+// strace cuts strings at 32 characters unless told otherwise: a checkout under a longer path
+// would then hide the script a relaunch runs, and the paths a write goes to.
+const FULL_STRINGS = ['-s', '4096'];
 const TRACED = 'trace=execve,execveat,connect,bind,listen,accept,accept4,sendto,sendmsg,socket,open,openat,creat,rename,renameat,renameat2,unlink,unlinkat,mkdir,mkdirat,rmdir,truncate,symlink,symlinkat,link,linkat,chmod,fchmodat';
 
 /** A workspace built to tempt: shell in file names, includes and compile commands, configs pointing everywhere. */
@@ -287,7 +290,7 @@ describe('robustness: safety', function () {
         const { LspSession: Session } = await fuzz();
         const server: LspSession = new Session({
           // Session options: run strace, which runs node with the server.
-          ...({ command: 'strace', args: ['-f', '-qq', '-o', log, '-e', TRACED, process.execPath, path.join(BIN, 'bpf-kptr-language-server.js'), '--stdio'] } as object),
+          ...({ command: 'strace', args: ['-f', '-qq', ...FULL_STRINGS, '-o', log, '-e', TRACED, process.execPath, path.join(BIN, 'bpf-kptr-language-server.js'), '--stdio'] } as object),
           settings: { includePaths: [lab.dir, '/', '$(touch pwned-setting)'], kernelVersion: '6.12' },
         });
         await server.initialize({ workspace: { configuration: true, didChangeConfiguration: { dynamicRegistration: true } }, textDocument: { publishDiagnostics: { versionSupport: true, relatedInformation: true } } });
@@ -325,7 +328,7 @@ describe('robustness: safety', function () {
       const log = path.join(lab.dir, '..', `${path.basename(lab.dir)}.strace`);
       try {
         hostileWorkspace(lab.dir);
-        const child = spawn('strace', ['-f', '-qq', '-o', log, '-e', TRACED, process.execPath, path.join(BIN, 'bpf-kptr-lint.js'), '--jobs', jobs, '--format', 'sarif', '.'], { cwd: lab.dir, stdio: ['ignore', 'pipe', 'pipe'] });
+        const child = spawn('strace', ['-f', '-qq', ...FULL_STRINGS, '-o', log, '-e', TRACED, process.execPath, path.join(BIN, 'bpf-kptr-lint.js'), '--jobs', jobs, '--format', 'sarif', '.'], { cwd: lab.dir, stdio: ['ignore', 'pipe', 'pipe'] });
         let stderr = '';
         child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
         child.stdout.resume();
