@@ -38,7 +38,8 @@ Options:
   --explain CODE          print the page of a rule and exit
   --version, --help
 
-Exit status: 0 nothing at or above the threshold, 1 findings, 2 usage or input error.`;
+Exit status: 0 nothing at or above the threshold, 1 findings, 2 usage or input error, or the
+report could not be written.`;
 
 class UsageError extends Error {}
 
@@ -238,6 +239,10 @@ function ruleBaseUri(env: NodeJS.ProcessEnv): string {
 }
 
 export async function main(argv: string[]): Promise<void> {
+  let unwritable: NodeJS.ErrnoException | undefined;
+  const noteWriteError = (error: NodeJS.ErrnoException) => (unwritable ??= error);
+  process.stdout.on('error', noteWriteError);
+  process.stderr.on('error', noteWriteError);
   const code = await run(argv, {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),
@@ -246,7 +251,24 @@ export async function main(argv: string[]): Promise<void> {
     env: process.env,
     cwd: process.cwd(),
   });
-  process.exitCode = code;
+  await Promise.all([handedOver(process.stdout), handedOver(process.stderr)]);
+  // A reader that stops early (`| head`) closes the pipe: the rest of the report was not wanted.
+  // Any other failure to write means the report is incomplete, which must not pass for a result.
+  if (unwritable && unwritable.code !== 'EPIPE') {
+    process.stderr.write(`bpf-kptr-lint: cannot write the report: ${unwritable.message}\n`, () => process.exit(2));
+    return;
+  }
+  // Exiting now rather than when the event loop empties: Node would first wait for V8 to finish
+  // compiling the parser's WebAssembly in the background, 50 ms that a one-file run does not need.
+  process.exit(code);
+}
+
+/** Resolves once everything written to `stream` so far has been handed to the system (or the stream failed). */
+function handedOver(stream: NodeJS.WriteStream): Promise<void> {
+  return new Promise((resolve) => {
+    if (stream.destroyed) resolve();
+    else stream.write('', () => resolve());
+  });
 }
 
 // The same file is the entry of the checking threads (cli/parallel.ts), which must not run the command again.
