@@ -2,6 +2,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Language, Parser, Tree } from 'web-tree-sitter';
 import { detachedReader } from './detached';
+import { EmscriptenTransfer, installDirectTransfer } from './directTransfer';
 
 export const RUNTIME_WASM = 'tree-sitter.wasm';
 export const GRAMMAR_WASM = 'tree-sitter-c.wasm';
@@ -15,6 +16,12 @@ export class ParserSetupError extends Error {}
 
 /** The runtime is process-wide in web-tree-sitter: initialise it once. */
 let runtimeReady: Promise<void> | undefined;
+/** Whether the runtime moves nodes through the direct 32-bit path (directTransfer.ts). */
+let directTransfer = false;
+
+export function usesDirectTransfer(): boolean {
+  return directTransfer;
+}
 
 /**
  * Where the two WASM files are: beside the bundle when running from `dist/`
@@ -58,7 +65,11 @@ export class CParser {
         );
       }
     }
-    runtimeReady ??= Parser.init({ locateFile: () => location.runtime });
+    runtimeReady ??= (async () => {
+      const module: EmscriptenTransfer & { locateFile: () => string } = { locateFile: () => location.runtime };
+      await Parser.init(module);
+      directTransfer = installDirectTransfer(module);
+    })();
     await runtimeReady;
     let language: Language;
     try {
