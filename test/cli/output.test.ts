@@ -32,12 +32,12 @@ describe('bpf-kptr-lint writes its whole report, or says it could not', function
   const ARGS = ['-I', 'include', 'src'];
 
   /** Runs the command with stdout going to `stdout` (a pipe read by `read`, or a file descriptor). */
-  function run(launch: (typeof LAUNCHES)[number], stdout: 'pipe' | number, read?: (out: NodeJS.ReadableStream, stop: () => void) => void): Promise<Ended> {
+  function run(launch: (typeof LAUNCHES)[number], stdout: 'pipe' | number, read?: (out: NodeJS.ReadableStream, stop: () => void) => void, where = { cwd: project, stderr: 'pipe' as 'pipe' | number }): Promise<Ended> {
     return new Promise((resolve, reject) => {
-      const child = spawn(launch.command, [...launch.prefix, ...ARGS], { cwd: project, env: childEnv(launch.env), stdio: ['ignore', stdout, 'pipe'] });
+      const child = spawn(launch.command, [...launch.prefix, ...ARGS], { cwd: where.cwd, env: childEnv(launch.env), stdio: ['ignore', stdout, where.stderr] });
       let text = '';
       let stderr = '';
-      child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+      child.stderr?.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
       if (child.stdout) {
         child.stdout.setEncoding('utf8');
         if (read) read(child.stdout, () => child.stdout!.destroy());
@@ -89,6 +89,20 @@ describe('bpf-kptr-lint writes its whole report, or says it could not', function
         assert.strictEqual(ended.code, 2, ended.stderr);
         assert.match(ended.stderr, /^bpf-kptr-lint: cannot write the report: ENOSPC/);
         assert.doesNotMatch(ended.stderr, /\n\s+at /, 'no stack trace');
+      });
+
+      it('messages that cannot be written (stderr on a full disk): the report and the status of the check still stand', async () => {
+        // A binary file is named on stderr and skipped; the other file is checked and has findings.
+        const root = fixtureProject('output-stderr', { 'src/findings.bpf.c': fixture('src/findings.bpf.c'), 'src/blob.bpf.c': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1, 2]) });
+        const text = await run(launch, 'pipe', undefined, { cwd: root, stderr: 'pipe' });
+        assert.match(text.stderr, /blob\.bpf\.c: binary file, not checked/);
+        const fd = fs.openSync('/dev/full', 'w');
+        let report = '';
+        const ended = await run(launch, 'pipe', (out) => out.on('data', (chunk: string) => (report += chunk)), { cwd: root, stderr: fd });
+        fs.closeSync(fd);
+        assert.strictEqual(ended.code, text.code);
+        assert.strictEqual(ended.code, 1);
+        assert.strictEqual(report, text.stdout);
       });
     });
   }

@@ -240,9 +240,9 @@ function ruleBaseUri(env: NodeJS.ProcessEnv): string {
 
 export async function main(argv: string[]): Promise<void> {
   let unwritable: NodeJS.ErrnoException | undefined;
-  const noteWriteError = (error: NodeJS.ErrnoException) => (unwritable ??= error);
-  process.stdout.on('error', noteWriteError);
-  process.stderr.on('error', noteWriteError);
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => (unwritable ??= error));
+  // Messages and progress that cannot be shown are lost, but the report and the status still stand.
+  process.stderr.on('error', () => undefined);
   const code = await run(argv, {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

@@ -44,19 +44,19 @@ function indexOf(model: DocumentModel): NameIndex {
  * local headers it includes, in include order. Lookups prefer the document.
  */
 export class VisibleModel {
+  /** The document, then its headers: every lookup walks them, so they are listed once. */
+  private readonly layers: ReadonlyArray<{ file?: string; model: DocumentModel }>;
+
   constructor(
     readonly own: DocumentModel,
     readonly headers: ReadonlyArray<{ file: string; model: DocumentModel }> = [],
-  ) {}
-
-  private *layers(): Generator<{ file?: string; model: DocumentModel }> {
-    yield { model: this.own };
-    yield* this.headers;
+  ) {
+    this.layers = [{ model: own }, ...headers];
   }
 
   struct(name: string | undefined): Located<StructModel> | undefined {
     if (!name) return undefined;
-    for (const layer of this.layers()) {
+    for (const layer of this.layers) {
       const item = indexOf(layer.model).structs.get(name);
       if (item) return { item, file: layer.file };
     }
@@ -64,7 +64,7 @@ export class VisibleModel {
   }
 
   typedef(name: string): TypeShape | undefined {
-    for (const layer of this.layers()) {
+    for (const layer of this.layers) {
       const item = layer.model.typedefs[name];
       if (item) return item;
     }
@@ -79,7 +79,7 @@ export class VisibleModel {
   }
 
   map(name: string): Located<MapModel> | undefined {
-    for (const layer of this.layers()) {
+    for (const layer of this.layers) {
       const item = indexOf(layer.model).maps.get(name);
       if (item) return { item, file: layer.file };
     }
@@ -87,7 +87,7 @@ export class VisibleModel {
   }
 
   global(name: string): Located<GlobalModel> | undefined {
-    for (const layer of this.layers()) {
+    for (const layer of this.layers) {
       const item = indexOf(layer.model).globals.get(name);
       if (item) return { item, file: layer.file };
     }
@@ -97,7 +97,7 @@ export class VisibleModel {
   /** A function with a body wins over a prototype of the same name. */
   function(name: string): Located<FunctionModel> | undefined {
     let prototype: Located<FunctionModel> | undefined;
-    for (const layer of this.layers()) {
+    for (const layer of this.layers) {
       const index = indexOf(layer.model);
       const definition = index.definitions.get(name);
       if (definition) return { item: definition, file: layer.file };
@@ -108,18 +108,18 @@ export class VisibleModel {
   }
 
   allMaps(): Array<Located<MapModel>> {
-    return [...this.layers()].flatMap((layer) => layer.model.maps.map((item) => ({ item, file: layer.file })));
+    return this.layers.flatMap((layer) => layer.model.maps.map((item) => ({ item, file: layer.file })));
   }
 
   allStructs(): Array<Located<StructModel>> {
-    return [...this.layers()].flatMap((layer) => layer.model.structs.map((item) => ({ item, file: layer.file })));
+    return this.layers.flatMap((layer) => layer.model.structs.map((item) => ({ item, file: layer.file })));
   }
 
   allGlobals(): Array<Located<GlobalModel>> {
-    return [...this.layers()].flatMap((layer) => layer.model.globals.map((item) => ({ item, file: layer.file })));
+    return this.layers.flatMap((layer) => layer.model.globals.map((item) => ({ item, file: layer.file })));
   }
 
   allFunctions(): Array<Located<FunctionModel>> {
-    return [...this.layers()].flatMap((layer) => layer.model.functions.map((item) => ({ item, file: layer.file })));
+    return this.layers.flatMap((layer) => layer.model.functions.map((item) => ({ item, file: layer.file })));
   }
 }
