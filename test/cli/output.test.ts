@@ -92,7 +92,7 @@ describe('bpf-kptr-lint writes its whole report, or says it could not', function
       });
 
       it('messages that cannot be written (stderr on a full disk): the report and the status of the check still stand', async () => {
-        // A binary file is named on stderr and skipped; the other file is checked and has findings.
+        // A binary file is named on stderr and skipped; the other files are checked, with findings.
         const root = fixtureProject('output-stderr', { 'src/findings.bpf.c': fixture('src/findings.bpf.c'), 'src/blob.bpf.c': Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1, 2]) });
         const text = await run(launch, 'pipe', undefined, { cwd: root, stderr: 'pipe' });
         assert.match(text.stderr, /blob\.bpf\.c: binary file, not checked/);
