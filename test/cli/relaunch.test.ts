@@ -60,8 +60,20 @@ describe('bpf-kptr-lint leaves a core to the check', function () {
     parent.stdout.pause();
     // 'exit', not 'close': the streams stay open as long as anything holds them, a stray child included.
     const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => parent.on('exit', (code, signal) => resolve({ code, signal })));
-    const child = await until('the checking process', () => childrenOf(parent.pid!)[0]);
-    const options = fs.readFileSync(`/proc/${child}/cmdline`, 'utf8').split('\0');
+    // Between fork and exec the child is still a copy of this command: wait for its own command line.
+    const commandLine = (pid: number) => {
+      try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return undefined;
+      }
+    };
+    const execed = (pid: number) => {
+      const line = commandLine(pid);
+      return line !== undefined && line !== '' && line !== commandLine(parent.pid!);
+    };
+    const child = await until('the checking process', () => childrenOf(parent.pid!).find(execed));
+    const options = commandLine(child)!.split('\0');
     assert.ok(options.includes('--v8-pool-size=1'), `the child was started with ${options.join(' ')}`);
     parent.kill('SIGTERM');
     const end = await exited;

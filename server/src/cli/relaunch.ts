@@ -1,4 +1,4 @@
-import { spawn } from 'child_process';
+import { ChildProcess, spawn } from 'child_process';
 import * as os from 'os';
 import { availableCores, smallerPoolSize } from '../v8Pool';
 
@@ -27,18 +27,31 @@ const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
  * Calls `fallback` instead when the new process cannot be started.
  */
 export function relaunch(script: string, argv: readonly string[], options: string[], fallback: () => void): void {
-  const child = spawn(process.execPath, [...options, script, ...argv], { stdio: 'inherit', env: { ...process.env, [RELAUNCHED]: '1' } });
-  const forward = (signal: NodeJS.Signals) => child.kill(signal);
+  // The handlers come before the child: a signal in the moment after it starts would otherwise
+  // end this process alone and leave the child checking on its own.
+  let child: ChildProcess | undefined;
+  const stopForwarding = () => {
+    for (const name of FORWARDED_SIGNALS) process.off(name, forward);
+  };
+  const forward = (signal: NodeJS.Signals) => {
+    if (child?.pid !== undefined) child.kill(signal);
+    else {
+      // No child to pass it to: this process takes it as it would have without the handlers.
+      stopForwarding();
+      process.kill(process.pid, signal);
+    }
+  };
+  for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+  child = spawn(process.execPath, [...options, script, ...argv], { stdio: 'inherit', env: { ...process.env, [RELAUNCHED]: '1' } });
   let started = false;
-  child.on('spawn', () => {
-    started = true;
-    for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
-  });
+  child.on('spawn', () => (started = true));
   child.on('error', () => {
-    if (!started) fallback();
+    if (started) return;
+    stopForwarding();
+    fallback();
   });
   child.on('exit', (code, signal) => {
-    for (const name of FORWARDED_SIGNALS) process.off(name, forward);
+    stopForwarding();
     if (signal) {
       // As a shell reports a death by signal, in case this process survives its own (Node ignores SIGPIPE).
       process.exitCode = 128 + (os.constants.signals[signal] ?? 0);
