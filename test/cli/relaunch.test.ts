@@ -1,8 +1,9 @@
 import * as assert from 'assert';
-import { spawn } from 'child_process';
+import { spawn, spawnSync } from 'child_process';
+import * as path from 'path';
 import * as fs from 'fs';
 import { relaunchOptions } from '../../server/src/cli/relaunch';
-import { assertBuilt, childEnv, fixture, fixtureProject, LINT, lint, lintOnOneCore } from './harness';
+import { assertBuilt, childEnv, fixture, fixtureProject, LINT, lint, lintOnOneCore, REPO_ROOT } from './harness';
 
 describe('bpf-kptr-lint leaves a core to the check', function () {
   this.timeout(60000);
@@ -82,6 +83,19 @@ describe('bpf-kptr-lint leaves a core to the check', function () {
     parent.stdout.destroy();
     assert.deepStrictEqual(end, { code: null, signal: 'SIGTERM' });
     assert.ok(!outlived, 'the checking process outlived the command');
+  });
+
+  it('checks in this process when the second one cannot start, with no signal handler left behind', () => {
+    assertBuilt();
+    // A Node that is not there: the spawn fails, and the fallback must run and find the signals as they were.
+    const probe = `
+      process.execPath = '/nonexistent/node';
+      require(${JSON.stringify(path.join(REPO_ROOT, 'dist', 'relaunch.js'))}).relaunch('script.js', [], ['--v8-pool-size=1'], () => {
+        console.log(JSON.stringify(['SIGINT', 'SIGTERM', 'SIGHUP'].map((s) => process.listenerCount(s))));
+      });`;
+    const run = spawnSync(process.execPath, ['-e', probe], { encoding: 'utf8', timeout: 20000 });
+    assert.strictEqual(run.status, 0, run.stderr);
+    assert.strictEqual(run.stdout.trim(), '[0,0,0]');
   });
 
   it('gives the same report and exit status in one process as in two', async () => {

@@ -43,10 +43,9 @@ export function relaunch(script: string, argv: readonly string[], options: strin
   };
   for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
   child = spawn(process.execPath, [...options, script, ...argv], { stdio: 'inherit', env: { ...process.env, [RELAUNCHED]: '1' } });
-  let started = false;
-  child.on('spawn', () => (started = true));
   child.on('error', () => {
-    if (started) return;
+    // A pid means the child started and the error is a later one (a failed kill); none, that it never did.
+    if (child?.pid !== undefined) return;
     stopForwarding();
     fallback();
   });
