@@ -8,7 +8,7 @@ import type { VisibleModel } from '../model/visibleModel';
 import { checkKptrFields } from './fieldChecks';
 import type { Finding, RelatedSite, SkippedFunction } from './findings';
 import { BudgetExceeded, describeObj, Exit, Frame, Interpreter, releaseFor, variableHolding } from './interpreter';
-import { MarkedSpan, MarkSet, ReadingSet, VariableReadings } from './marks';
+import { MarkedSpan, MarkSet, MergedReadings, VariableReadings } from './marks';
 import { emptyState, Obj, State, UNKNOWN, Value, withObj } from './state';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
@@ -111,7 +111,7 @@ export interface OwnershipResult {
   /** Owned and released references and kptr field accesses, as every analysed path saw them. */
   marks: MarkedSpan[];
   /** What each variable occurrence held on the analysed paths, by function key and offset (for hovers). */
-  readings: VariableReadings;
+  readings: MergedReadings;
 }
 
 /** Kernel structs that user code may redeclare (vmlinux-free programs) but that are never program-local. */
@@ -369,7 +369,7 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
   const cache = options.cache && cacheDeclarations.get(options.cache) === declarations ? options.cache : undefined;
   const fresh = new Map<string, RootResult>();
   const marks = new MarkSet();
-  const readings = new ReadingSet();
+  const readings: VariableReadings[] = [];
   for (const root of roots) {
     if (!root.fn.ir) {
       // A program the engine cannot lower is said to be unchecked, never passed over in silence.
@@ -386,7 +386,7 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
     }
     globalCalls[root.fn.key] = result.calledGlobals;
     marks.addAll(result.marks);
-    readings.addAll(result.readings);
+    readings.push(result.readings);
     for (const finding of result.findings) {
       const findingKey = `${finding.code}|${finding.site.fn}|${finding.site.span.start}|${finding.site.span.end}`;
       const known = findings.get(findingKey);
@@ -400,5 +400,5 @@ export function analyzeOwnership(visible: VisibleModel, options: OwnershipOption
     cacheDeclarations.set(options.cache, declarations);
   }
   const fieldFindings = checkKptrFields(visible, options.kernel);
-  return { findings: [...fieldFindings, ...findings.values()], skipped, roots: roots.map((r) => r.fn.key), globalCalls, marks: marks.list(), readings: readings.record() };
+  return { findings: [...fieldFindings, ...findings.values()], skipped, roots: roots.map((r) => r.fn.key), globalCalls, marks: marks.list(), readings: new MergedReadings(readings) };
 }

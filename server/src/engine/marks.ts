@@ -82,12 +82,14 @@ export class ReadingSet {
     this.add(readingKey(fn, start), { value, obj });
   }
 
-  addAll(readings: VariableReadings): void {
-    for (const place in readings) {
-      const list = readings[place];
-      if (!this.byPlace.has(place)) this.byPlace.set(place, { readings: list, shared: true });
-      else for (const reading of list) this.add(place, reading);
-    }
+  /** Adds what one source saw at `place`: the first source's list is shared, not copied. */
+  addAt(place: string, list: VariableAtPoint[]): void {
+    if (!this.byPlace.has(place)) this.byPlace.set(place, { readings: list, shared: true });
+    else for (const reading of list) this.add(place, reading);
+  }
+
+  at(place: string): VariableAtPoint[] | undefined {
+    return this.byPlace.get(place)?.readings;
   }
 
   record(): VariableReadings {
@@ -106,6 +108,41 @@ export class ReadingSet {
     if (entry.keys.has(key)) return;
     entry.keys.add(key);
     entry.readings.push(reading);
+  }
+}
+
+/**
+ * The readings of every program of a document, merged place by place when a hover asks for one.
+ * Merging them all after each edit cost about a tenth of the edit's time, and most places are
+ * never hovered. The result for a place is the same as a merge of every program in order.
+ */
+export class MergedReadings {
+  private readonly merged = new ReadingSet();
+  private readonly done = new Set<string>();
+  private functionKeys?: Set<string>;
+
+  /** `sources`: the readings of each program, in the order of the programs. */
+  constructor(private readonly sources: readonly VariableReadings[] = []) {}
+
+  /** What the variable written at `place` held on the analysed paths; undefined: not analysed there. */
+  at(place: string): VariableAtPoint[] | undefined {
+    if (!this.done.has(place)) {
+      this.done.add(place);
+      for (const source of this.sources) {
+        const list = source[place];
+        if (list) this.merged.addAt(place, list);
+      }
+    }
+    return this.merged.at(place);
+  }
+
+  /** Keys of the functions some analysed path went through. */
+  functions(): ReadonlySet<string> {
+    if (!this.functionKeys) {
+      this.functionKeys = new Set();
+      for (const source of this.sources) for (const place in source) this.functionKeys.add(place.slice(0, place.lastIndexOf('|')));
+    }
+    return this.functionKeys;
   }
 }
 

@@ -98,21 +98,10 @@ function variableStates(analysis: DocumentAnalysis, context: HoverContext, fn: F
   const place = readingKey(key, span.start - fn.span.start);
   const ownership = context.ownership;
   if (ownership) {
-    const seen = ownership.readings[place];
-    if (seen || ownership.skipped.some((s) => s.fn === key) || analysedFunctions(ownership).has(key)) return seen;
+    const seen = ownership.readings.at(place);
+    if (seen || ownership.skipped.some((s) => s.fn === key) || ownership.readings.functions().has(key)) return seen;
   }
   return readingsOfFunction(analysis.visible, context.kernelVersion, fn, ownership ?? analysis)[place];
-}
-
-const analysedCache = new WeakMap<OwnershipResult, Set<string>>();
-
-function analysedFunctions(ownership: OwnershipResult): Set<string> {
-  let functions = analysedCache.get(ownership);
-  if (!functions) {
-    functions = new Set(Object.keys(ownership.readings).map((place) => place.slice(0, place.lastIndexOf('|'))));
-    analysedCache.set(ownership, functions);
-  }
-  return functions;
 }
 
 function isMemberName(text: string, span: Span): boolean {
