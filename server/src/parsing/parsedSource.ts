@@ -12,6 +12,28 @@ function pointAt(text: string, offset: number): Point {
   return { row, column: offset - lineStart };
 }
 
+/** Characters compared at once while looking for where two texts start to differ. */
+const CHUNK = 1024;
+
+/**
+ * How many leading characters `a` and `b` share, up to `limit`. Whole chunks are compared first:
+ * a character-by-character loop over a 5,000-line text took a few per cent of each edit.
+ */
+export function commonPrefix(a: string, b: string, limit: number): number {
+  let n = 0;
+  while (n + CHUNK <= limit && a.slice(n, n + CHUNK) === b.slice(n, n + CHUNK)) n += CHUNK;
+  while (n < limit && a.charCodeAt(n) === b.charCodeAt(n)) n++;
+  return n;
+}
+
+/** How many trailing characters `a` and `b` share, up to `limit`. */
+export function commonSuffix(a: string, b: string, limit: number): number {
+  let n = 0;
+  while (n + CHUNK <= limit && a.slice(a.length - n - CHUNK, a.length - n) === b.slice(b.length - n - CHUNK, b.length - n)) n += CHUNK;
+  while (n < limit && a.charCodeAt(a.length - 1 - n) === b.charCodeAt(b.length - 1 - n)) n++;
+  return n;
+}
+
 /**
  * One document's syntax tree, kept up to date incrementally. It owns its
  * tree: a replaced tree is deleted as soon as its successor exists, and
@@ -51,16 +73,9 @@ export class ParsedSource {
     // all, so typing in a broken file costs one parse per edit, not two.
     const reusable = previous && !previous.rootNode.hasError ? previous : undefined;
     if (reusable) {
-      let prefix = 0;
       const shorter = Math.min(old.length, next.text.length);
-      while (prefix < shorter && old.charCodeAt(prefix) === next.text.charCodeAt(prefix)) prefix++;
-      let suffix = 0;
-      while (
-        suffix < shorter - prefix &&
-        old.charCodeAt(old.length - 1 - suffix) === next.text.charCodeAt(next.text.length - 1 - suffix)
-      ) {
-        suffix++;
-      }
+      const prefix = commonPrefix(old, next.text, shorter);
+      const suffix = commonSuffix(old, next.text, shorter - prefix);
       reusable.edit({
         startIndex: prefix,
         oldEndIndex: old.length - suffix,
