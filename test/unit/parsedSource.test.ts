@@ -2,7 +2,8 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import { CParser } from '../../server/src/parsing/cParser';
-import { commonPrefix, commonSuffix, ParsedSource } from '../../server/src/parsing/parsedSource';
+import { ParsedSource } from '../../server/src/parsing/parsedSource';
+import { commonPrefix, commonSuffix } from '../../server/src/parsing/textDiff';
 import { EXAMPLES } from '../helpers';
 
 function seeded(seed: number): () => number {

@@ -79,9 +79,10 @@ function readableByGrammar(text: string): string {
   return /\r(?!\n)|\0/.test(text) ? text.replace(/\r(?!\n)/g, '\n').replace(/\0/g, ' ') : text;
 }
 
-export function maskBpfMacros(original: string): MaskedSource {
+/** `tokenize` may be one that reuses the tokens of the previous version (retokenizeC). */
+export function maskBpfMacros(original: string, tokenize: (text: string) => Token[] = tokenizeC): MaskedSource {
   const text = readableByGrammar(original);
-  const tokens = tokenizeC(text);
+  const tokens = tokenize(text);
   let units: Uint16Array | undefined;
   const macros: MaskedMacro[] = [];
   let enclosing: Int32Array | undefined;

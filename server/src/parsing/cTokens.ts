@@ -4,6 +4,9 @@
  * while skipping comments, strings and preprocessor lines.
  */
 
+import { detached } from './detached';
+import { commonPrefix, commonSuffix } from './textDiff';
+
 export type TokenKind = 'ident' | 'string' | 'punct' | 'number' | 'char';
 
 export interface Token {
@@ -84,11 +87,80 @@ function skipDirective(text: string, i: number): number {
  * Offsets are UTF-16 code units, as in JavaScript strings and LSP positions.
  */
 export function tokenizeC(text: string): Token[] {
-  const tokens: Token[] = [];
+  return scan(text, 0, true, [], undefined);
+}
+
+/** A text and its tokens, kept so that the next version of the text is tokenized from where it differs. */
+export interface TokenizedText {
+  text: string;
+  tokens: Token[];
+}
+
+/**
+ * The tokens of `text`, the same as `tokenizeC(text)`, when `previous` is an earlier version of it:
+ * the tokens before the first change are taken as they are, those after the last change are
+ * moved, and only the stretch in between is scanned. On every keystroke the masker tokenizes the
+ * whole document, and a full scan was a tenth of an edit.
+ */
+export function retokenizeC(previous: TokenizedText, text: string): Token[] {
+  const old = previous.text;
+  const oldTokens = previous.tokens;
+  const shorter = Math.min(old.length, text.length);
+  const prefix = commonPrefix(old, text, shorter);
+  const suffix = commonSuffix(old, text, shorter - prefix);
+  // Scanning a token looks at one character past its end, so a token ending right before the change is scanned again.
+  const kept = tokensEndingBefore(oldTokens, prefix);
+  const delta = text.length - old.length;
+  let next = kept;
+  const resync: Resync = {
+    unchangedFrom: text.length - suffix,
+    matches: (i, lineStart) => {
+      // An old token starts where the scan stands, and the scan is in the same state there: from
+      // here on both texts are the same, so are the tokens. The state only matters for a `#`,
+      // which starts a directive at the beginning of a line and is a token elsewhere.
+      const at = i - delta;
+      while (next < oldTokens.length && oldTokens[next].start < at) next++;
+      return next < oldTokens.length && oldTokens[next].start === at && !(lineStart && text.charCodeAt(i) === CH_HASH);
+    },
+    finish: (tokens) => {
+      for (let m = next; m < oldTokens.length; m++) {
+        const t = oldTokens[m];
+        tokens.push(delta === 0 ? t : { kind: t.kind, text: t.text, start: t.start + delta, end: t.end + delta });
+      }
+      return tokens;
+    },
+  };
+  const from = kept > 0 ? oldTokens[kept - 1].end : 0;
+  // Rescanned tokens outlive this version: their texts are copies, so they do not keep it alive.
+  return scan(text, from, kept === 0, oldTokens.slice(0, kept), resync, detached);
+}
+
+/** How many of `tokens` (in order) end before `offset`. */
+function tokensEndingBefore(tokens: Token[], offset: number): number {
+  let lo = 0;
+  let hi = tokens.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (tokens[mid].end < offset) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Where a scan of a new version may stop: see retokenizeC. */
+interface Resync {
+  /** The offset from which the new text is the old one's end. */
+  unchangedFrom: number;
+  matches(i: number, lineStart: boolean): boolean;
+  finish(tokens: Token[]): Token[];
+}
+
+function scan(text: string, from: number, atLineStart: boolean, tokens: Token[], resync: Resync | undefined, copy?: (text: string) => string): Token[] {
   const n = text.length;
-  let i = 0;
-  let lineStart = true;
+  let i = from;
+  let lineStart = atLineStart;
   while (i < n) {
+    if (resync && i >= resync.unchangedFrom && resync.matches(i, lineStart)) return resync.finish(tokens);
     const c = text.charCodeAt(i);
     if (c === CH_NEWLINE) {
       lineStart = true;
@@ -122,10 +194,10 @@ export function tokenizeC(text: string): Token[] {
       const next = text.charCodeAt(i);
       if ((next === CH_DQUOTE || next === CH_SQUOTE) && /^(L|u|U|u8)$/.test(text.slice(start, i))) {
         i = skipQuoted(text, i, next);
-        tokens.push({ kind: next === CH_DQUOTE ? 'string' : 'char', text: text.slice(start, i), start, end: i });
+        tokens.push({ kind: next === CH_DQUOTE ? 'string' : 'char', text: copy ? copy(text.slice(start, i)) : text.slice(start, i), start, end: i });
         continue;
       }
-      tokens.push({ kind: 'ident', text: text.slice(start, i), start, end: i });
+      tokens.push({ kind: 'ident', text: copy ? copy(text.slice(start, i)) : text.slice(start, i), start, end: i });
       continue;
     }
     if (isDigit(c) || (c === 46 && isDigit(text.charCodeAt(i + 1)))) {
@@ -141,13 +213,13 @@ export function tokenizeC(text: string): Token[] {
           break;
         }
       }
-      tokens.push({ kind: 'number', text: text.slice(start, i), start, end: i });
+      tokens.push({ kind: 'number', text: copy ? copy(text.slice(start, i)) : text.slice(start, i), start, end: i });
       continue;
     }
     if (c === CH_DQUOTE || c === CH_SQUOTE) {
       const start = i;
       i = skipQuoted(text, i, c);
-      tokens.push({ kind: c === CH_DQUOTE ? 'string' : 'char', text: text.slice(start, i), start, end: i });
+      tokens.push({ kind: c === CH_DQUOTE ? 'string' : 'char', text: copy ? copy(text.slice(start, i)) : text.slice(start, i), start, end: i });
       continue;
     }
     tokens.push({ kind: 'punct', text: text[i], start: i, end: i + 1 });

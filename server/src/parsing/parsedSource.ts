@@ -1,5 +1,7 @@
 import type { Point, Tree } from 'web-tree-sitter';
 import { maskBpfMacros, MaskedSource } from './bpfMask';
+import { commonPrefix, commonSuffix } from './textDiff';
+import { retokenizeC, tokenizeC, TokenizedText } from './cTokens';
 import { CParser, PARSE_BUDGET_MS } from './cParser';
 
 function pointAt(text: string, offset: number): Point {
@@ -12,28 +14,6 @@ function pointAt(text: string, offset: number): Point {
   return { row, column: offset - lineStart };
 }
 
-/** Characters compared at once while looking for where two texts start to differ. */
-const CHUNK = 1024;
-
-/**
- * How many leading characters `a` and `b` share, up to `limit`. Whole chunks are compared first:
- * a character-by-character loop over a 5,000-line text took a few per cent of each edit.
- */
-export function commonPrefix(a: string, b: string, limit: number): number {
-  let n = 0;
-  while (n + CHUNK <= limit && a.slice(n, n + CHUNK) === b.slice(n, n + CHUNK)) n += CHUNK;
-  while (n < limit && a.charCodeAt(n) === b.charCodeAt(n)) n++;
-  return n;
-}
-
-/** How many trailing characters `a` and `b` share, up to `limit`. */
-export function commonSuffix(a: string, b: string, limit: number): number {
-  let n = 0;
-  while (n + CHUNK <= limit && a.slice(a.length - n - CHUNK, a.length - n) === b.slice(b.length - n - CHUNK, b.length - n)) n += CHUNK;
-  while (n < limit && a.charCodeAt(a.length - 1 - n) === b.charCodeAt(b.length - 1 - n)) n++;
-  return n;
-}
-
 /**
  * One document's syntax tree, kept up to date incrementally. It owns its
  * tree: a replaced tree is deleted as soon as its successor exists, and
@@ -43,6 +23,8 @@ export function commonSuffix(a: string, b: string, limit: number): number {
 export class ParsedSource {
   private current: Tree | undefined;
   private masked: MaskedSource = { text: '', macros: [] };
+  /** The tokens of the text last masked: the next version is tokenized from where it differs. */
+  private tokenized: TokenizedText | undefined;
 
   constructor(private readonly parser: CParser) {}
 
@@ -60,7 +42,11 @@ export class ParsedSource {
    * whatever edits produced the new text.
    */
   update(text: string, budgetMs?: number): Tree | undefined {
-    const next = maskBpfMacros(text);
+    const next = maskBpfMacros(text, (readable) => {
+      const tokens = this.tokenized ? retokenizeC(this.tokenized, readable) : tokenizeC(readable);
+      this.tokenized = { text: readable, tokens };
+      return tokens;
+    });
     const old = this.masked.text;
     const previous = this.current;
     if (previous && next.text === old) {
@@ -101,5 +87,6 @@ export class ParsedSource {
   dispose(): void {
     this.current?.delete();
     this.current = undefined;
+    this.tokenized = undefined;
   }
 }
