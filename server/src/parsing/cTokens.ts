@@ -99,8 +99,8 @@ export interface TokenizedText {
 /**
  * The tokens of `text`, the same as `tokenizeC(text)`, when `previous` is an earlier version of it:
  * the tokens before the first change are taken as they are, those after the last change are
- * moved, and only the stretch in between is scanned. On every keystroke the masker tokenizes the
- * whole document, and a full scan was a tenth of an edit.
+ * moved, and only the stretch in between is scanned. The masker runs on every keystroke, and a
+ * scan of the whole document was a tenth of an edit.
  */
 export function retokenizeC(previous: TokenizedText, text: string): Token[] {
   const old = previous.text;
