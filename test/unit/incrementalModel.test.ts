@@ -2,6 +2,7 @@ import * as assert from 'assert';
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Analyzer } from '../../server/src/analyzer';
+import { modelParts } from '../../server/src/model/extractModel';
 import { EXAMPLES, FIXTURES, listFiles, sharedAnalyzer } from '../helpers';
 
 /**
@@ -72,6 +73,33 @@ describe('document model after edits', () => {
     const duplicated = `${program}\n${lines[11]}\n${lines[11]}\n`;
     const deleted = lines.filter((_, i) => i !== 11).join('\n');
     assertSameAsFresh([program, reordered, duplicated, deleted, program], 'reordered, duplicated, deleted');
+  });
+
+  it('lists its declarations item by item, sharing the parts of the items an edit did not touch', () => {
+    const file = path.join(FIXTURES, `parts-${process.pid}.bpf.c`);
+    try {
+      const before = analyzer.update(file, program, ++counter).model;
+      const after = analyzer.update(file, program.replace('return s != 0;', 'return s == 0;'), ++counter).model;
+      const [partsBefore, partsAfter] = [modelParts(before)!, modelParts(after)!];
+      assert.strictEqual(partsAfter.length, partsBefore.length);
+      const changed = partsAfter.map((part, i) => part !== partsBefore[i]);
+      assert.deepStrictEqual(
+        partsAfter.filter((_, i) => changed[i]).map((part) => part.functions.map((f) => f.name)),
+        [['helper']],
+        'only the edited function is read again',
+      );
+      assert.deepStrictEqual(
+        partsAfter.flatMap((part) => part.structs.map((st) => st.name)),
+        after.structs.map((st) => st.name),
+        'the parts hold the model\'s declarations in order',
+      );
+      assert.deepStrictEqual(
+        partsAfter.flatMap((part) => part.functions.map((f) => f.name)),
+        after.functions.map((f) => f.name),
+      );
+    } finally {
+      analyzer.close(file);
+    }
   });
 
   it('random edits to every example and fixture (seeded)', () => {

@@ -3,6 +3,7 @@ import type { KernelVersion } from '../knowledge/kernelVersion';
 import { PROGRAM_WRAPPER_BY_NAME } from '../knowledge/macroSyntax';
 import { isDataSection, lookupSection } from '../knowledge/sections';
 import type { DocumentModel, FunctionModel } from '../model/documentModel';
+import { modelParts, ModelPart } from '../model/extractModel';
 import { baseName, Expr, FunctionIR, subExpressions } from './ir';
 import type { VisibleModel } from '../model/visibleModel';
 import { checkKptrFields } from './fieldChecks';
@@ -76,12 +77,29 @@ function declarationDigest(visible: VisibleModel): string {
 function layerDigest(m: DocumentModel): string {
   let digest = layerDigests.get(m);
   if (digest !== undefined) return digest;
-  digest = JSON.stringify([
-    m.structs.map((st) => [st.name, st.fields.map((f) => [f.name, f.type, f.tag?.name])]),
-    m.maps.map((map) => [map.name, map.section, Object.entries(map.attributes).map(([k, v]) => [k, v.value]), map.valueStruct]),
-    m.globals.map((g) => [g.name, g.type, g.tag?.name, g.section, g.privateName, g.isExtern, g.isKsym, g.isKconfig]),
-    m.typedefs,
-    m.functions.map((f) => [
+  // A model made by extraction is digested item by item, so that the items an edit did not touch
+  // (the same parts, edit after edit) are not serialised again on every keystroke.
+  const parts = modelParts(m);
+  digest = parts ? `[${parts.map(partDigest).join(',')}]` : declarationsJson({ ...m, typedefs: Object.entries(m.typedefs) });
+  layerDigests.set(m, digest);
+  return digest;
+}
+
+const partDigests = new WeakMap<ModelPart, string>();
+
+function partDigest(part: ModelPart): string {
+  let digest = partDigests.get(part);
+  if (digest === undefined) partDigests.set(part, (digest = declarationsJson(part)));
+  return digest;
+}
+
+function declarationsJson(d: ModelPart): string {
+  return JSON.stringify([
+    d.structs.map((st) => [st.name, st.fields.map((f) => [f.name, f.type, f.tag?.name])]),
+    d.maps.map((map) => [map.name, map.section, Object.entries(map.attributes).map(([k, v]) => [k, v.value]), map.valueStruct]),
+    d.globals.map((g) => [g.name, g.type, g.tag?.name, g.section, g.privateName, g.isExtern, g.isKsym, g.isKconfig]),
+    d.typedefs,
+    d.functions.map((f) => [
       f.name,
       f.returnType,
       f.isStatic,
@@ -94,8 +112,6 @@ function layerDigest(m: DocumentModel): string {
       f.params.map((p) => [p.name, p.type, p.argTags]),
     ]),
   ]);
-  layerDigests.set(m, digest);
-  return digest;
 }
 
 export interface OwnershipResult {

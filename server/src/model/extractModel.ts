@@ -162,6 +162,19 @@ interface Fragment {
   bodies: Array<string | undefined>;
 }
 
+/** The declarations one top-level item added to a model. */
+export type ModelPart = Pick<Fragment, 'structs' | 'typedefs' | 'maps' | 'functions' | 'globals'>;
+
+const partsOfModel = new WeakMap<DocumentModel, readonly ModelPart[]>();
+
+/**
+ * An extracted model's declarations, top-level item by top-level item, in order. An item carried
+ * over from the previous version is the same part object, with the positions it was first read at.
+ */
+export function modelParts(model: DocumentModel): readonly ModelPart[] | undefined {
+  return partsOfModel.get(model);
+}
+
 /** Past this many characters of typedefs read so far, items are not kept for reuse (keys would grow with the file). */
 const MAX_TYPEDEF_CONTEXT = 64 * 1024;
 
@@ -249,16 +262,19 @@ export function extractModel(tree: Tree, source: MaskedSource, visitBody?: BodyV
   let typedefContext = '';
   let bodyKeys: Array<string | undefined> = [];
   let previousEnd = 0;
+  const parts: Fragment[] = [];
   for (const node of topLevel) {
     const item = reuse && typedefContext.length < MAX_TYPEDEF_CONTEXT ? itemText(node, previousEnd, typedefContext, reuse.original) : undefined;
     const known = item === undefined ? undefined : reuse!.fragments.take(item);
     const fragment = known ? replay(known, previousEnd) : readItem(node, previousEnd, item);
     if (item !== undefined && !known) reuse!.fragments.keep(item, fragment);
+    parts.push(fragment);
     if (fragment.typedefs.length > 0) typedefContext += JSON.stringify(fragment.typedefs);
     previousEnd = node.endIndex;
   }
   reuse?.fragments.finish();
   collectErrors(tree.rootNode, model.syntaxErrors);
+  partsOfModel.set(model, parts);
   return model;
 
   function itemText(node: Node, start: number, typedefs: string, original: string): ItemText {
