@@ -10,7 +10,7 @@ import { checkKptrFields } from './fieldChecks';
 import type { Finding, RelatedSite, SkippedFunction } from './findings';
 import { BudgetExceeded, describeObj, Exit, Frame, Interpreter, releaseFor, variableHolding } from './interpreter';
 import { MarkedSpan, MarkSet, MergedReadings, VariableReadings } from './marks';
-import { emptyState, Obj, State, UNKNOWN, Value, withObj } from './state';
+import { emptyState, lastBranches, Obj, State, UNKNOWN, Value, withObj } from './state';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
 export interface OwnershipOptions {
@@ -345,7 +345,7 @@ function releaseIsSafeAt(exits: Exit[], site: Exit['site'], id: string): boolean
 
 function checkExit(engine: Interpreter, world: EngineWorld, root: RootInfo, exit: Exit, allExits: Exit[]): void {
   const returned = exit.value?.k === 'obj' ? exit.value.id : undefined;
-  const path: RelatedSite[] = exit.state.trail.slice(-3).map((step) => ({ site: step.site, message: step.note }));
+  const path: RelatedSite[] = lastBranches(exit.state.trail, 3).map((step) => ({ site: step.site, message: step.note }));
   for (const obj of exit.state.objs.values()) {
     if (obj.trust !== 'owned' || obj.life !== 'live' || obj.nullness === 'null') continue;
     if (root.mayReturnReference && returned === obj.id) continue;

@@ -5,6 +5,8 @@ import { CallHandler } from './calls';
 import type { FixHint, Finding, RelatedSite } from './findings';
 import { baseName, Expr, Op, RelSpan, Terminator } from './ir';
 import {
+  BranchStep,
+  BranchTaken,
   collectGarbage,
   copyMap,
   isEmpty,
@@ -99,7 +101,7 @@ export class Interpreter {
   }
 
   site(frame: Frame, span: RelSpan): Site {
-    return frame.via.length ? { fn: frame.fn.key, span, via: frame.via } : { fn: frame.fn.key, span };
+    return siteIn(frame, span);
   }
 
   /** A stable object id for what a site creates: the same site in the same call chain is the same object. */
@@ -193,7 +195,7 @@ export class Interpreter {
           for (const truth of [true, false]) {
             const refined = this.refine(frame, outcome.state, term.cond, outcome.value, truth);
             if (!refined) continue;
-            const trail = [...refined.trail.slice(-7), { site: this.site(frame, term.cond.span), note: branchNote(term.cond, outcome.value, truth) }];
+            const trail = new BranchOutcome(refined.trail, frame, term.cond, outcome.value, truth);
             pending.push({ block: truth ? term.ifTrue : term.ifFalse, state: { ...refined, trail } });
           }
         }
@@ -302,10 +304,11 @@ export class Interpreter {
 
   /** Forgets the decided conditions that mention a variable that just changed. */
   forget(state: State, name: string): State {
+    if (isEmpty(state.facts)) return state;
     const facts: Record<string, boolean> = {};
     let changed = false;
     for (const [text, value] of Object.entries(state.facts)) {
-      if (text.split(/[^\w#$]+/).includes(name)) changed = true;
+      if (wordsOf(text).includes(name)) changed = true;
       else facts[text] = value;
     }
     return changed ? { ...state, facts } : state;
@@ -858,7 +861,7 @@ export class Interpreter {
         if (obj) objs.set(id, obj);
       }
     }
-    const entry: State = { vars, objs, rcu: state.rcu, rcuSite: state.rcuSite, facts: {}, loads, trail: [] };
+    const entry: State = { vars, objs, rcu: state.rcu, rcuSite: state.rcuSite, facts: {}, loads, trail: undefined };
     const via = [...frame.via, callSite];
     const chain = chainOf(via);
     const memoKey = `${callee.key}|${frame.depth}|${stateKey(entry)}`;
@@ -892,6 +895,20 @@ export class Interpreter {
 }
 
 // ---- helpers ---------------------------------------------------------------
+
+/** Past this many condition texts the words are worked out again: a long session types new ones. */
+const MAX_REMEMBERED_CONDITIONS = 4096;
+const wordsByCondition = new Map<string, readonly string[]>();
+
+/** The names a decided condition mentions; paths test the same few conditions again and again. */
+function wordsOf(condition: string): readonly string[] {
+  let words = wordsByCondition.get(condition);
+  if (words === undefined) {
+    if (wordsByCondition.size >= MAX_REMEMBERED_CONDITIONS) wordsByCondition.clear();
+    wordsByCondition.set(condition, (words = condition.split(/[^\w#$]+/)));
+  }
+  return words;
+}
 
 function chainOf(via: Site[]): string {
   return via.map((v) => `${v.fn}@${v.span.start}`).join('>');
@@ -1002,8 +1019,26 @@ function dropDeadVariables(state: State, live: ReadonlySet<string>): State {
   for (const name in state.vars) if (!deadSet.has(name)) vars[name] = state.vars[name];
   if (isEmpty(state.facts)) return { ...state, vars };
   const facts: Record<string, boolean> = {};
-  for (const [text, value] of Object.entries(state.facts)) if (!text.split(/[^\w#$]+/).some((w) => deadSet.has(w))) facts[text] = value;
+  for (const [text, value] of Object.entries(state.facts)) if (!wordsOf(text).some((w) => deadSet.has(w))) facts[text] = value;
   return { ...state, vars, facts };
+}
+
+function siteIn(frame: Frame, span: RelSpan): Site {
+  return frame.via.length ? { fn: frame.fn.key, span, via: frame.via } : { fn: frame.fn.key, span };
+}
+
+class BranchOutcome implements BranchTaken {
+  constructor(
+    readonly before: BranchTaken | undefined,
+    private readonly frame: Frame,
+    private readonly cond: Expr,
+    private readonly value: Value,
+    private readonly truth: boolean,
+  ) {}
+
+  describe(): BranchStep {
+    return { site: siteIn(this.frame, this.cond.span), note: branchNote(this.cond, this.value, this.truth) };
+  }
 }
 
 function branchNote(cond: Expr, value: Value, truth: boolean): string {
@@ -1021,7 +1056,7 @@ function widen(state: State, only?: ReadonlySet<string>): State {
   }
   if (!only) return { ...state, vars, facts: {} };
   const facts: Record<string, boolean> = {};
-  for (const [text, value] of Object.entries(state.facts)) if (!text.split(/[^\w#$]+/).some((w) => only.has(w))) facts[text] = value;
+  for (const [text, value] of Object.entries(state.facts)) if (!wordsOf(text).some((w) => only.has(w))) facts[text] = value;
   return { ...state, vars, facts };
 }
 

@@ -86,6 +86,22 @@ export interface BranchStep {
   note: string;
 }
 
+/**
+ * A branch a path took, linked to the one taken before it. Paths branch far more often than they
+ * end in a report, so a step is put into words only when a report quotes it.
+ */
+export interface BranchTaken {
+  readonly before: BranchTaken | undefined;
+  describe(): BranchStep;
+}
+
+/** The last `count` branches of a trail, oldest first. */
+export function lastBranches(trail: BranchTaken | undefined, count: number): BranchStep[] {
+  const steps: BranchStep[] = [];
+  for (let step = trail; step && steps.length < count; step = step.before) steps.push(step.describe());
+  return steps.reverse();
+}
+
 export interface State {
   vars: Readonly<Record<string, Value>>;
   /** By id: a Map, as ids are unique across programs and would give V8 a new object shape for each. */
@@ -100,14 +116,14 @@ export interface State {
    * of reading the field again, so the verifier sees one value. Keyed by base object and field.
    */
   loads: Readonly<Record<string, string>>;
-  /** Branches taken on this path (for explanations; not part of the state's identity). */
-  trail: readonly BranchStep[];
+  /** The branches taken on this path, newest first (for explanations; not part of the state's identity). */
+  trail: BranchTaken | undefined;
 }
 
 export const UNKNOWN: Value = { k: 'unknown' };
 
 export function emptyState(): State {
-  return { vars: {}, objs: new Map(), rcu: 0, facts: {}, loads: {}, trail: [] };
+  return { vars: {}, objs: new Map(), rcu: 0, facts: {}, loads: {}, trail: undefined };
 }
 
 export function withVar(state: State, name: string, value: Value): State {
