@@ -48,7 +48,10 @@ export class ParsedSource {
    */
   update(text: string, budgetMs?: number): Tree | undefined {
     const next = maskBpfMacros(text, (readable) => {
-      const tokens = lastTokenized?.source === this ? retokenizeC(lastTokenized.tokenized, readable) : tokenizeC(readable);
+      // Taken before retokenizing, which moves its tokens: should that throw, the next version is scanned whole.
+      const previous = lastTokenized?.source === this ? lastTokenized.tokenized : undefined;
+      lastTokenized = undefined;
+      const tokens = previous ? retokenizeC(previous, readable) : tokenizeC(readable);
       lastTokenized = { source: this, tokenized: { text: readable, tokens } };
       return tokens;
     });
