@@ -25,6 +25,23 @@ describe('BPF macro masking', () => {
     assert.deepStrictEqual(value.args.map((a) => a.text), ['value', 'struct foo']);
   });
 
+  it('reads `struct x` given to a call as a type argument, but not to sizeof or outside a call', () => {
+    const text = [
+      'n = bpf_obj_new(struct node_data);',
+      'm = pick(a, struct mask_slot, b);',
+      'size = sizeof(struct node_data);',
+      'p = (struct node_data) q;',
+      'g(a; struct lost, b);',
+    ].join('\n');
+    const masked = maskBpfMacros(text);
+    const typeArguments = masked.macros.filter((m) => m.syntax === 'typeArgument').map((m) => m.args[0].text);
+    assert.deepStrictEqual(typeArguments, ['struct node_data', 'struct mask_slot']);
+    const lines = masked.text.split('\n');
+    assert.strictEqual(lines[0], 'n = bpf_obj_new(       node_data);');
+    assert.strictEqual(lines[1], 'm = pick(a,        mask_slot, b);');
+    assert.deepStrictEqual(lines.slice(2), text.split('\n').slice(2));
+  });
+
   it('leaves comments, strings and preprocessor lines alone', () => {
     const text = '// SEC("x") __kptr\n/* __ksym */\n#define private(n) SEC(".data." #n)\nchar *s = "__kptr";\n';
     const masked = maskBpfMacros(text);

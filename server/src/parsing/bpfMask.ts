@@ -91,7 +91,8 @@ export function maskBpfMacros(original: string, tokenize: (text: string) => Toke
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
     if (token.kind !== 'ident') continue;
-    if (AGGREGATE_KEYWORDS.has(token.text) && isTypeArgument(tokens, i, (enclosing ??= enclosingCalls(tokens)))) {
+    // The calls around every token are worked out only when a `struct x` argument needs them: most files have none.
+    if (AGGREGATE_KEYWORDS.has(token.text) && standsAsArgument(tokens, i) && isCallArgument(tokens, i, (enclosing ??= enclosingCalls(tokens)))) {
       const name = tokens[i + 1];
       blank(edit(), token.start, token.end);
       const text = `${token.text} ${name.text}`;
@@ -195,16 +196,18 @@ export function maskBpfMacros(original: string, tokenize: (text: string) => Toke
 
 const AGGREGATE_KEYWORDS = new Set(['struct', 'union', 'enum']);
 
-/** `struct name` standing alone as a call argument: `f(struct x)` or `f(a, struct x, b)`. */
-function isTypeArgument(tokens: Token[], i: number, enclosing: Int32Array): boolean {
-  if (!AGGREGATE_KEYWORDS.has(tokens[i].text)) return false;
+/** `struct name` standing alone between brackets or commas, as an argument does: `(struct x)`, `, struct x,`. */
+function standsAsArgument(tokens: Token[], i: number): boolean {
   const before = tokens[i - 1];
   const name = tokens[i + 1];
   const after = tokens[i + 2];
   if (!before || !name || !after || name.kind !== 'ident') return false;
   if (before.kind !== 'punct' || (before.text !== '(' && before.text !== ',')) return false;
-  if (after.kind !== 'punct' || (after.text !== ')' && after.text !== ',')) return false;
-  // Leave real type operators (sizeof, offsetof...) alone.
+  return after.kind === 'punct' && (after.text === ')' || after.text === ',');
+}
+
+/** Whether the token is an argument of a call, `f(struct x)` or `f(a, struct x, b)`, and not of a type operator (sizeof, offsetof...). */
+function isCallArgument(tokens: Token[], i: number, enclosing: Int32Array): boolean {
   const call = enclosing[i];
   if (call < 0) return false;
   const callee = tokens[call - 1];
