@@ -220,17 +220,40 @@ interface ItemText {
   context: string;
 }
 
+/**
+ * Parts of reused items found to hold no span (types, attribute lists): moved, they are the same,
+ * so they are shared instead of copied again on every edit. Models are never changed once made.
+ */
+const withoutSpans = new WeakSet<object>();
+
 /** Moves every span in a copy of `value` by `delta`; lowered bodies are relative to their function and stay shared. */
 function moved<T>(value: T, delta: number): T {
-  if (delta === 0 || value === null || typeof value !== 'object') return value;
-  if (Array.isArray(value)) return value.map((v) => moved(v, delta)) as T;
-  const source = value as Record<string, unknown>;
-  if (typeof source.start === 'number' && typeof source.end === 'number' && Object.keys(source).length === 2) {
-    return { start: (source.start as number) + delta, end: (source.end as number) + delta } as T;
+  if (delta === 0 || value === null || typeof value !== 'object' || withoutSpans.has(value)) return value;
+  let changed = false;
+  let result: unknown;
+  if (Array.isArray(value)) {
+    result = value.map((v) => {
+      const m = moved(v, delta);
+      if (m !== v) changed = true;
+      return m;
+    });
+  } else {
+    const source = value as Record<string, unknown>;
+    if (typeof source.start === 'number' && typeof source.end === 'number' && Object.keys(source).length === 2) {
+      return { start: (source.start as number) + delta, end: (source.end as number) + delta } as T;
+    }
+    const copy: Record<string, unknown> = {};
+    for (const key of Object.keys(source)) {
+      const m = key === 'ir' ? source[key] : moved(source[key], delta);
+      if (m !== source[key]) changed = true;
+      copy[key] = m;
+    }
+    result = copy;
   }
-  const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(source)) copy[key] = key === 'ir' ? source[key] : moved(source[key], delta);
-  return copy as T;
+  // With a non-zero delta every span comes back new: nothing new inside means no span inside.
+  if (changed) return result as T;
+  withoutSpans.add(value);
+  return value;
 }
 
 /** Reuse of an earlier version's items: the document's fragments and its text as the user wrote it. */
