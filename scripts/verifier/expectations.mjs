@@ -1,7 +1,8 @@
 // Reads what a BPF C fixture says about its programs (test/fixtures/README.md):
 //
 //   // expect: ok                      or   // expect: kptr-leak, kptr-rcu
-//   // verifier: "Unreleased reference"     (optional, repeatable)
+//   // verifier: "Unreleased reference"     (optional, repeatable; {{...}} is a regular expression,
+//                                            as in the kernel selftests' __msg)
 //   // kernel: >=6.12                       (optional; several bounds may be given)
 //   // bpf-kptr: silent (why)               (optional: where bpf-kptr knowingly differs from the
 //                                            kernel, what it reports instead, and why)
@@ -16,6 +17,21 @@ const NAMING_MACROS =
   /\b(?:BPF_PROG2?|BPF_KPROBE|BPF_KRETPROBE|BPF_KSYSCALL|BPF_KPROBE_SYSCALL|BPF_UPROBE|BPF_URETPROBE|BPF_USDT|BPF_STRUCT_OPS(?:_SLEEPABLE)?)\s*\(\s*(\w+)/;
 const STRUCT_OPS_LINE = /^\s*[\w\s*]*\bBPF_STRUCT_OPS(?:_SLEEPABLE)?\s*\(\s*(\w+)/;
 const SEC_LINE = /^\s*SEC\(\s*"([^"]*)"\s*\)/;
+
+/**
+ * Whether a verifier log contains what a `verifier:` line asks for: its text literally, but
+ * for parts in {{ }}, which are regular expressions. Kernel builds word some rejections
+ * differently, and a fixture names the words of each with {{one|other}}.
+ */
+export function logHasVerifierText(log, wanted) {
+  if (!wanted.includes('{{')) return log.includes(wanted);
+  const escape = (literal) => literal.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const source = wanted
+    .split(/(\{\{.*?\}\})/)
+    .map((part) => (part.startsWith('{{') && part.endsWith('}}') ? `(?:${part.slice(2, -2)})` : escape(part)))
+    .join('');
+  return new RegExp(source).test(log);
+}
 
 /** Parses `>=6.12`, `<6.18`, `>= 6.1, < 6.5` into [{op, major, minor}]. */
 function parseKernelRange(text) {
@@ -105,7 +121,13 @@ export function readExpectations(source) {
           program.problems.push(`line ${line}: "expect:" names no rule code`);
         }
       } else if ((m = /^verifier:\s*"(.*)"\s*$/.exec(text))) {
-        program.verifier.push(m[1].replace(/\\"/g, '"'));
+        const wanted = m[1].replace(/\\"/g, '"');
+        try {
+          logHasVerifierText('', wanted);
+          program.verifier.push(wanted);
+        } catch (error) {
+          program.problems.push(`line ${line}: "verifier:" has a bad {{regular expression}}: ${error.message}`);
+        }
       } else if ((m = /^verifier:/.exec(text))) {
         program.problems.push(`line ${line}: "verifier:" wants a "quoted" substring`);
       } else if ((m = /^bpf-kptr:\s*(silent|[\w-]+(?:\s*,\s*[\w-]+)*)\s*\((.+)\)\s*$/.exec(text))) {

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import { tmpdir } from 'os';
 import { dirname, join, resolve } from 'path';
 import { fileURLToPath } from 'url';
-import { kernelInRange, readExpectations } from '../../scripts/verifier/expectations.mjs';
+import { kernelInRange, logHasVerifierText, readExpectations } from '../../scripts/verifier/expectations.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const cache = join(root, '.cache', 'verifier');
@@ -63,6 +63,25 @@ describe('verifier harness: expectation comments', () => {
   it('takes the comment above the function for BPF_STRUCT_OPS programs', () => {
     assert.deepStrictEqual(byName.get('sched_enqueue').expect, ['kptr-maybe-null']);
     assert.strictEqual(byName.get('sched_enqueue').section, null);
+  });
+
+  it('matches verifier text literally, and {{ }} parts as regular expressions', () => {
+    const log = '5: (bf) r1 = r6 ; R1=scalar(id=3)\n6: (85) call bpf_cpumask_release#63152\nR1 must be referenced or trusted\n';
+    assert.strictEqual(logHasVerifierText(log, 'R1=scalar(id=3)'), true);
+    assert.strictEqual(logHasVerifierText(log, 'R1=scalar(id=4)'), false);
+    assert.strictEqual(logHasVerifierText(log, '{{type=scalar expected=|R1 must be referenced or trusted}}'), true);
+    assert.strictEqual(logHasVerifierText(log, '{{type=scalar expected=|R2 must be referenced}}'), false);
+    assert.strictEqual(logHasVerifierText(log, 'call bpf_cpumask_release#{{[0-9]+}}'), true);
+    assert.strictEqual(logHasVerifierText(log, 'call bpf_cpumask_release#{{[a-f]+}}'), false);
+    // Outside the braces, regular expression characters are plain text.
+    assert.strictEqual(logHasVerifierText(log, '(bf) r1 = r6'), true);
+    assert.strictEqual(logHasVerifierText(log, 'scalar(id=.)'), false);
+  });
+
+  it('reports a {{ }} part that is not a regular expression', () => {
+    const [program] = readExpectations(['// expect: kptr-leak', '// verifier: "{{(unclosed}}"', 'SEC("syscall")', 'int broken(void *ctx)'].join('\n'));
+    assert.deepStrictEqual(program.verifier, []);
+    assert.match(program.problems.join(), /line 2: "verifier:" has a bad \{\{regular expression\}\}/);
   });
 
   it('leaves programs without a comment without an expectation', () => {
