@@ -100,6 +100,12 @@ function mdTable(rows, headers) {
   return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${headers.map((_, i) => cell(r, i)).join(' | ')} |`)].join('\n');
 }
 
+/** The fixed reference workload of machineSpeed.mjs, timed before and after the run. */
+function referenceShown(reference) {
+  const one = (r) => (r ? `${fmtNum(r.median)} ms (${fmtNum(r.min)}–${fmtNum(r.max)})` : '—');
+  return `the reference workload took ${one(reference.before)} before the run and ${one(reference.after)} after it (lower is faster)`;
+}
+
 function headersFor(results) {
   const c = results.servers.clangd;
   return c ? ['figure', OURS, `clangd ${c.version}`, 'bpf-kptr ahead by'] : ['figure', OURS];
@@ -110,6 +116,7 @@ export function formatReport(results) {
   const m = results.machine;
   out.push(`\nbpf-kptr benchmark · ${results.date} · ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB · Node ${m.node} · ${m.os} ${m.kernel}`);
   if (results.source) out.push(`source: ${results.source.commit.slice(0, 12)}${results.source.dirty ? ' with uncommitted changes to server/' : ''}`);
+  if (m.referenceMs) out.push(`machine speed: ${referenceShown(m.referenceMs)}`);
   const headers = headersFor(results);
   for (const wr of results.workloads) {
     out.push(`\n== ${wr.id} · ${wr.label} · ${wr.files} files, ${wr.lines.toLocaleString('en-US')} lines · load average ${fmtNum(wr.loadAverage?.start, 1)} → ${fmtNum(wr.loadAverage?.end, 1)}`);
@@ -156,6 +163,7 @@ export function formatMarkdown(results) {
   const m = results.machine;
   const out = [];
   out.push(`Measured with \`${results.command}\` on ${results.date.slice(0, 10)}: ${m.cpu}, ${m.cores} cores, ${m.memoryGiB} GiB, ${m.os}, Linux ${m.kernel}, Node ${m.node}.`);
+  if (m.referenceMs) out.push(`Machine speed: ${referenceShown(m.referenceMs)}.`);
   if (results.servers.clangd) out.push(`clangd: \`${results.servers.clangd.command}\` (${results.servers.clangd.version}).`);
   out.push('Times are median / p95 over the runs; "bpf-kptr ahead by" is clangd\'s median over ours.');
   const headers = headersFor(results);

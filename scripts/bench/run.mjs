@@ -21,6 +21,7 @@ import { BINS, REPO_ROOT, RESULTS_DIR, SCRATCH } from './paths.mjs';
 import { summarizeProfile } from './profile.mjs';
 import { formatReport, formatMarkdown, checkTargets } from './report.mjs';
 import { summarize } from './stats.mjs';
+import { measureMachineSpeed } from './machineSpeed.mjs';
 import { directoryWorkload, examplesWorkload, findClangd, generatedDirWorkload, generatedFileWorkload, prepareForClangd } from './workloads.mjs';
 
 const USAGE = `Usage: npm run bench -- [options] [DIR...]
@@ -69,7 +70,9 @@ edits, and the latency minus the debounce); hover and completion at many positio
 resident memory. Per directory: every file open → every file's diagnostics, RSS then, RSS after
 --growth-edits edits (growth in %), and bpf-kptr-lint wall time and lines per second (clangd:
 clangd --check on a sample of files). With clangd, each figure is given for both servers and
-the ratio clangd / bpf-kptr ("bpf-kptr ahead by").
+the ratio clangd / bpf-kptr ("bpf-kptr ahead by"). A fixed JavaScript workload that uses none of
+bpf-kptr's code is timed before and after the run (scripts/bench/machineSpeed.mjs): when it
+moved, the machine changed speed, and figures from runs far apart compare only with it.
 
 Examples:
   npm run bench                                     everything, clangd too when on the PATH
@@ -288,6 +291,7 @@ async function main() {
     workloads: [],
   };
   if (clangd) results.servers.clangd = { command: `${clangd.command} --background-index=false`, version: clangd.version };
+  results.machine.referenceMs = { before: measureMachineSpeed() };
   const state = { debounceHook: false, failures: 0 };
   /** Runs one measurement; a failure is recorded in the results and the run goes on. */
   const guarded = async (what, measure) => {
@@ -354,6 +358,7 @@ async function main() {
     // What is measured so far, in case a later workload fails or the run is stopped.
     writeFileSync(out, JSON.stringify({ ...results, partial: true }, null, 2) + '\n');
   }
+  results.machine.referenceMs.after = measureMachineSpeed();
   results.targets = checkTargets(results);
   results.elapsedSeconds = Math.round((Date.now() - started) / 1000);
 

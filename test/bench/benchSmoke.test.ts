@@ -58,6 +58,8 @@ describe('benchmark harness (npm run bench -- --smoke)', function () {
     assert.ok(!Number.isNaN(Date.parse(results.date)));
     assert.match(results.command, /^npm run bench -- .*--smoke/);
     assert.ok(results.machine.cores >= 1 && results.machine.node.startsWith('v'));
+    assertSummary(results.machine.referenceMs.before, 'machine reference before the run');
+    assertSummary(results.machine.referenceMs.after, 'machine reference after the run');
     assert.ok(results.servers['bpf-kptr'].debounceMs > 0);
     assert.ok(Number.isFinite(results.elapsedSeconds));
     assert.deepStrictEqual(results.workloads.map((w: any) => w.id), ['examples', 'gen-300']);
@@ -110,6 +112,7 @@ describe('benchmark harness (npm run bench -- --smoke)', function () {
     }
     assert.match(stdout, /spawn → initialize answered/);
     assert.match(stdout, /\nTargets /);
+    assert.match(stdout, /machine speed: the reference workload took [\d.]+ ms \([\d.]+–[\d.]+\) before the run/);
     assert.ok(fs.readFileSync(out.replace(/\.json$/, '.md'), 'utf8').includes('| figure | bpf-kptr |'));
   });
 
