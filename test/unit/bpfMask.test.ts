@@ -58,6 +58,73 @@ describe('BPF macro masking', () => {
     assert.ok(masked.includes('         for(task_vma; vma; task, 0)'));
   });
 
+  it('reads a member given to a macro as an expression: M(base, [i]), M(base, .f[i]), OPS(name, .op = fn)', () => {
+    const text = [
+      'p = MEMBER_VPTR(cpu_llc, [cpu]);',
+      'q = MEMBER_VPTR(*cpuc, .lstats[layer->id][id]);',
+      'r = ELEM(tbl, [i][j].mask);',
+      'OPS_DEFINE(sched, .enqueue = (void *)sched_enqueue, .flags = A | B, .name = "sched");',
+    ].join('\n');
+    const masked = maskBpfMacros(text);
+    assert.deepStrictEqual(masked.text.split('\n'), [
+      'p = MEMBER_VPTR(cpu_llc,  cpu );',
+      'q = MEMBER_VPTR(*cpuc,  lstats[layer->id][id]);',
+      'r = ELEM(tbl,  i [j].mask);',
+      'OPS_DEFINE(sched,  enqueue = (void *)sched_enqueue,  flags = A | B,  name = "sched");',
+    ]);
+    const members = masked.macros.filter((m) => m.syntax === 'memberArgument').map((m) => text.slice(m.start, m.end));
+    assert.deepStrictEqual(members, ['[cpu]', '.', '[i]', '.', '.', '.']);
+  });
+
+  it('leaves designated initializers, variadic parameters, numbers and C23 attributes as they are', () => {
+    const text = [
+      'f((struct s){ .a = 1, .b = { [0] = 2 } }, x);',
+      'int g(const char *fmt, ...);',
+      'h(.5, 1.5);',
+      'void k([[maybe_unused]] int x);',
+      'v = a.b[c];',
+    ].join('\n');
+    const masked = maskBpfMacros(text);
+    assert.strictEqual(masked.text, text);
+    assert.deepStrictEqual(masked.macros, []);
+  });
+
+  it('blanks attributes after a declarator, where the grammar takes none, and keeps cleanup functions', () => {
+    const text = [
+      'const bool stats __attribute__((used)) = false;',
+      'struct st totals[8] SEC(".bss") __attribute__((aligned(64)));',
+      'struct bpf_cpumask *m __attribute__((cleanup(drop_mask))) = NULL;',
+      '__attribute__((always_inline)) static int f(void);',
+    ].join('\n');
+    const masked = maskBpfMacros(text);
+    const lines = masked.text.split('\n');
+    const blanked = (attribute: string) => ' '.repeat(attribute.length);
+    assert.strictEqual(lines[0], `const bool stats ${blanked('__attribute__((used))')} = false;`);
+    assert.match(lines[1], /^struct st totals\[8\] +;$/);
+    assert.strictEqual(lines[2], `struct bpf_cpumask *m ${blanked('__attribute__((cleanup(drop_mask)))')} = NULL;`);
+    assert.strictEqual(lines[3], text.split('\n')[3]);
+    const cleanups = masked.macros.filter((m) => m.syntax === 'cleanupAttribute').map((m) => m.args[0].text);
+    assert.deepStrictEqual(cleanups, ['drop_mask']);
+  });
+
+  it('blanks the names the file defines as nothing or as attributes, and the `...` of named variadic macros', () => {
+    const text = [
+      '#define FN_ATTRS inline __attribute__((unused, always_inline))',
+      '#define __fancy',
+      '#define NOT_AN_ATTRIBUTE 42',
+      '#define CONTINUED __attribute__((unused)) \\',
+      '\t__attribute__((cold))',
+      '#define dbg(fmt, args...) bpf_printk(fmt, ##args)',
+      'static FN_ATTRS int f(int __fancy *p) { return NOT_AN_ATTRIBUTE + CONTINUED; }',
+    ].join('\n');
+    const masked = maskBpfMacros(text);
+    const lines = masked.text.split('\n');
+    assert.strictEqual(lines[5], '#define dbg(fmt, args   ) bpf_printk(fmt, ##args)');
+    assert.strictEqual(lines[6], 'static          int f(int         *p) { return NOT_AN_ATTRIBUTE + CONTINUED; }');
+    assert.deepStrictEqual(masked.macros.map((m) => m.name), ['FN_ATTRS', '__fancy']);
+    assert.deepStrictEqual(lines.slice(0, 5), text.split('\n').slice(0, 5));
+  });
+
   it('does not guess when a macro call is not closed', () => {
     const text = 'SEC("tp_btf/x"\nint f(void) {}';
     const masked = maskBpfMacros(text);

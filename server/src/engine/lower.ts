@@ -529,8 +529,17 @@ export function lowerFunction(input: LowerInput): FunctionIR {
     startBlock(join);
   };
 
+  /**
+   * A macro given a member to address (`MEMBER_VPTR(base, [i])`) yields NULL exactly when a bounds
+   * check fails, which the verifier decides from value ranges the engine does not keep: a leak on
+   * its NULL path may be one the verifier never walks. So such a statement stays unread, as it
+   * was when its macro was a syntax error.
+   */
+  const memberArguments = input.macros.filter((m) => m.syntax === 'memberArgument');
+  const namesMemberArgument = (node: Node): boolean => memberArguments.some((m) => m.start >= node.startIndex && m.start < node.endIndex);
+
   const lowerStatementAt = (node: Node): void => {
-    if (node.hasError && node.type !== 'compound_statement' && !PREPROCESSOR_ARMS.has(node.type)) {
+    if ((node.hasError || namesMemberArgument(node)) && node.type !== 'compound_statement' && !PREPROCESSOR_ARMS.has(node.type)) {
       emit({ k: 'opaque', names: localsNamedIn(node), span: rel(node) });
       return;
     }

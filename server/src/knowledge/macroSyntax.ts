@@ -21,7 +21,9 @@ export type MacroSyntax =
   /** A bare `struct name` passed to a macro (bpf_obj_new(struct foo)): the keyword is blanked, the type recorded. */
   | 'typeArgument'
   /** `scoped_guard(kind) { ... }`: rewritten as `if(1) { ... }`, the guard's kind recorded. */
-  | 'scopedGuard';
+  | 'scopedGuard'
+  /** A macro argument that names a member, `M(base, [i])` or `M(ops, .field = x)`: the `[ ]` or `.` is blanked. */
+  | 'memberArgument';
 
 export interface MacroSyntaxEntry {
   name: string;
@@ -49,6 +51,14 @@ export const MACRO_SYNTAX: readonly MacroSyntaxEntry[] = [
   { name: '__arg_untrusted', syntax: 'attribute' },
   { name: '__arg_arena', syntax: 'attribute' },
   { name: '__rcu', syntax: 'attribute' },
+  // address_space(1) and its data section: scx and selftests bpf_arena_common.h.
+  { name: '__arena', syntax: 'attribute' },
+  { name: '__arena_global', syntax: 'attribute' },
+  // __attribute__((__unused__)) in the kernel's compiler_attributes.h, copied by BPF projects.
+  { name: '__maybe_unused', syntax: 'attribute' },
+  { name: '__always_unused', syntax: 'attribute' },
+  // no_sanitize("address"): sched-ext/scx lib/alloc/asan.h.
+  { name: '__noasan', syntax: 'attribute' },
   { name: '__percpu', syntax: 'attribute' },
   { name: '__success', syntax: 'attribute' },
   { name: '__failure', syntax: 'attribute' },

@@ -1,4 +1,4 @@
-import { MACRO_SYNTAX_BY_NAME, MacroSyntax, TYPE_OPERATORS } from '../knowledge/macroSyntax';
+import { MACRO_SYNTAX_BY_NAME, MacroSyntax, MacroSyntaxEntry, TYPE_OPERATORS } from '../knowledge/macroSyntax';
 import { matchingClose, splitArguments, Token, tokenizeC } from './cTokens';
 import { detached } from './detached';
 
@@ -87,9 +87,19 @@ export function maskBpfMacros(original: string, tokenize: (text: string) => Toke
   const macros: MaskedMacro[] = [];
   let enclosing: Int32Array | undefined;
   const edit = (): Uint16Array => (units ??= codeUnits(text));
+  const defines = readDefines(text);
+  for (const dots of defines?.namedVariadics ?? []) blank(edit(), dots, dots + 3);
+  const definedAway = defines?.definedAway;
 
   for (let i = 0; i < tokens.length; i++) {
     const token = tokens[i];
+    if (token.kind === 'punct') {
+      if ((token.text === '.' || token.text === '[') && beginsMemberArgument(tokens, i) && isCallArgument(tokens, i, (enclosing ??= enclosingCalls(tokens)))) {
+        const masked = maskMemberDesignator(edit(), tokens, i);
+        if (masked) macros.push(masked);
+      }
+      continue;
+    }
     if (token.kind !== 'ident') continue;
     // The calls around every token are worked out only when a `struct x` argument needs them: most files have none.
     if (AGGREGATE_KEYWORDS.has(token.text) && standsAsArgument(tokens, i) && isCallArgument(tokens, i, (enclosing ??= enclosingCalls(tokens)))) {
@@ -99,7 +109,7 @@ export function maskBpfMacros(original: string, tokenize: (text: string) => Toke
       macros.push({ name: 'typeArgument', syntax: 'typeArgument', start: token.start, nameEnd: token.end, end: name.end, args: [{ text, start: token.start, end: name.end }] });
       continue;
     }
-    const entry = MACRO_SYNTAX_BY_NAME.get(token.text);
+    const entry = MACRO_SYNTAX_BY_NAME.get(token.text) ?? (definedAway?.has(token.text) ? DEFINED_AWAY : undefined);
     if (!entry) continue;
     // A member access (`x.SEC`, `p->private`) or a declaration of the word itself is not the macro.
     const previous = tokens[i - 1];
@@ -155,9 +165,17 @@ export function maskBpfMacros(original: string, tokenize: (text: string) => Toke
         break;
       }
       case 'cleanupAttribute': {
-        // Only `__attribute__((cleanup(fn)))`: other attributes parse where they stand.
-        const inner = /^\(\s*cleanup\s*\(\s*([A-Za-z_]\w*)\s*\)\s*\)$/.exec(args[0]?.text ?? '');
-        if (args.length !== 1 || !inner) continue;
+        if (args.length !== 1) continue;
+        const inner = /^\(\s*cleanup\s*\(\s*([A-Za-z_]\w*)\s*\)\s*\)$/.exec(args[0].text);
+        if (!inner) {
+          // Other attributes parse where they stand, but for one place: after a declarator
+          // (`int x __attribute__((aligned(8))) = 0;`). There they are blanked and forgotten.
+          if (followsDeclarator(tokens, i, close)) {
+            blank(edit(), token.start, end);
+            i = close;
+          }
+          continue;
+        }
         blank(edit(), token.start, end);
         record.args = [{ text: inner[1], start: args[0].start, end: args[0].end }];
         break;
@@ -195,6 +213,74 @@ export function maskBpfMacros(original: string, tokenize: (text: string) => Toke
 }
 
 const AGGREGATE_KEYWORDS = new Set(['struct', 'union', 'enum']);
+
+const DEFINED_AWAY: MacroSyntaxEntry = { name: 'defined away', syntax: 'attribute' };
+
+const DEFINE_LINE = /^[ \t]*#[ \t]*define[ \t]+([A-Za-z_]\w*)(\([^)\n]*\))?(.*)$/gm;
+const ONLY_ATTRIBUTES = /^(?:\s*(?:inline|__inline|__inline__|__attribute__\s*\(\(.*?\)\)))*\s*(?:\/\/.*|\/\*.*?\*\/\s*)?$/;
+
+interface Defines {
+  /**
+   * Object-like macros the file itself defines as nothing, or as attributes only
+   * (`#define FN_ATTRS inline __attribute__((always_inline))`): the compiler sees no word where
+   * they are written, so the grammar is shown none either.
+   */
+  definedAway?: Set<string>;
+  /** Where GNU named variadic parameters (`#define dbg(fmt, args...)`) have their `...`, which the grammar refuses. */
+  namedVariadics?: number[];
+}
+
+/** What the file's own `#define` lines tell the masker; undefined for a file with none (one search). */
+function readDefines(text: string): Defines | undefined {
+  if (!text.includes('define')) return undefined;
+  const found: Defines = {};
+  DEFINE_LINE.lastIndex = 0;
+  for (let m = DEFINE_LINE.exec(text); m; m = DEFINE_LINE.exec(text)) {
+    const [line, name, params, body] = m;
+    if (params) {
+      const named = /\w(\.\.\.)/.exec(params);
+      if (named) (found.namedVariadics ??= []).push(m.index + line.indexOf(params) + named.index + 1);
+      continue;
+    }
+    // A body continued on the next line is not read: it may be anything.
+    if (body.trimEnd().endsWith('\\') || !ONLY_ATTRIBUTES.test(body)) continue;
+    (found.definedAway ??= new Set()).add(name);
+  }
+  return found;
+}
+
+/**
+ * A call argument that starts like a member designator, `[i]` or `.field`, as macros that take
+ * the member to address do (`MEMBER_VPTR(base, [cpu])`, `SCX_OPS_DEFINE(ops, .enqueue = fn)`).
+ * No C expression starts so, so only a macro can be called this way; inside braces the same
+ * tokens are a designated initializer, which the grammar reads, and `isCallArgument` rules out.
+ */
+function beginsMemberArgument(tokens: Token[], i: number): boolean {
+  const before = tokens[i - 1];
+  const after = tokens[i + 1];
+  if (!before || !after || before.kind !== 'punct' || (before.text !== '(' && before.text !== ',')) return false;
+  // `.5` is a number token already; `...` and C23 `[[attribute]]` are not designators.
+  return tokens[i].text === '.' ? after.kind === 'ident' : after.text !== '[';
+}
+
+/** `[i].x` becomes ` i .x` and `.x[i]` becomes ` x[i]`: the names stay where they are, read as an expression. */
+function maskMemberDesignator(units: Uint16Array, tokens: Token[], i: number): MaskedMacro | undefined {
+  const token = tokens[i];
+  const close = token.text === '[' ? matchingClose(tokens, i, 4096, true) : i;
+  if (close < 0) return undefined;
+  blank(units, token.start, token.end);
+  blank(units, tokens[close].start, tokens[close].end);
+  const end = tokens[close].end;
+  return { name: token.text, syntax: 'memberArgument', start: token.start, nameEnd: token.end, end, args: [] };
+}
+
+/** `__attribute__((...))` right after a declarator (a name, `]`, or the `)` of a blanked SEC(...)) and before `=`, `;` or `,`. */
+function followsDeclarator(tokens: Token[], i: number, close: number): boolean {
+  const before = tokens[i - 1];
+  const after = tokens[close + 1];
+  if (!before || !after || after.kind !== 'punct' || (after.text !== '=' && after.text !== ';' && after.text !== ',')) return false;
+  return before.kind === 'ident' || before.text === ']' || before.text === ')';
+}
 
 /** `struct name` standing alone between brackets or commas, as an argument does: `(struct x)`, `, struct x,`. */
 function standsAsArgument(tokens: Token[], i: number): boolean {
