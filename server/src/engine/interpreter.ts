@@ -26,7 +26,7 @@ import {
 } from './state';
 import { decide, learn, registerTestOf, switchTestOf } from './registerFacts';
 import { livenessAfter, livenessOf, loopWrites, reversePostorder } from './liveness';
-import { markOfHeld, MarkSet, ReadingSet } from './marks';
+import { markOfHeld, MarkSet, ReadingRecorder } from './marks';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
 export interface Outcome {
@@ -72,7 +72,7 @@ export class Interpreter {
   /** What each variable read and kptr field access saw, for semantic highlighting. */
   readonly marks: MarkSet;
   /** What each variable occurrence held, path by path, for hovers. */
-  readonly readings: ReadingSet;
+  readonly readings: ReadingRecorder;
   private steps = 0;
   /** Counts reports: the verifier stops a path at its first error, and so does the engine. */
   private reports = 0;
@@ -88,7 +88,7 @@ export class Interpreter {
     editorData = true,
   ) {
     this.marks = new MarkSet(editorData);
-    this.readings = new ReadingSet(editorData);
+    this.readings = new ReadingRecorder(editorData);
     this.calls = new CallHandler(this);
   }
 

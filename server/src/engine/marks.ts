@@ -27,87 +27,119 @@ export type VariableReadings = Record<string, VariableAtPoint[]>;
 /** More distinct states than this at one place are not worth listing in a hover. */
 const MAX_READINGS_PER_PLACE = 8;
 
-const placesOf = new WeakMap<readonly MarkedSpan[], string[]>();
-
-function placeOf(fn: string, span: RelSpan): string {
-  return `${fn}|${span.start}|${span.end}`;
+/** One place's mark: `mixed` once two paths (or two callers) disagree there. */
+interface PlaceMark {
+  fn: string;
+  span: RelSpan;
+  mark: Mark | 'mixed';
 }
 
-/** Marks by place; a place seen with two different marks (two paths, two callers) keeps none. */
+/**
+ * Marks by place; a place seen with two different marks (two paths, two callers) keeps none.
+ * The engine notes a place at every step of every path through it, so places are found by
+ * function and offsets, without building a key per note.
+ */
 export class MarkSet {
-  private readonly byPlace = new Map<string, { fn: string; span: RelSpan; mark: Mark | 'mixed' }>();
+  /** Function key, then span start, then the places that start there (spans differ in their end). */
+  private readonly byFunction = new Map<string, Map<number, PlaceMark[]>>();
+  /** Every place in the order it was first noted. */
+  private readonly places: PlaceMark[] = [];
 
   /** `recording` false: what the engine notes is dropped (a run only for findings, as the CLI's). */
   constructor(private readonly recording = true) {}
 
   note(fn: string, span: RelSpan, mark: Mark | undefined): void {
-    if (!this.recording) return;
-    this.noteAt(placeOf(fn, span), fn, span, mark);
+    if (this.recording) this.noteAt(fn, span, mark ?? 'mixed');
   }
 
   addAll(spans: readonly MarkedSpan[]): void {
-    // A program's marks come from its cached result, edit after edit: their keys are kept with them.
-    let places = placesOf.get(spans);
-    if (!places) placesOf.set(spans, (places = spans.map((s) => placeOf(s.fn, s.span))));
-    spans.forEach((s, i) => this.noteAt(places![i], s.fn, s.span, s.mark));
+    for (const s of spans) this.noteAt(s.fn, s.span, s.mark);
   }
 
-  private noteAt(place: string, fn: string, span: RelSpan, mark: Mark | undefined): void {
-    const known = this.byPlace.get(place);
-    const next = mark ?? 'mixed';
-    if (!known) this.byPlace.set(place, { fn, span, mark: next });
-    else if (known.mark !== next) known.mark = 'mixed';
+  private noteAt(fn: string, span: RelSpan, mark: Mark | 'mixed'): void {
+    let byStart = this.byFunction.get(fn);
+    if (!byStart) this.byFunction.set(fn, (byStart = new Map()));
+    let here = byStart.get(span.start);
+    if (!here) byStart.set(span.start, (here = []));
+    for (const place of here) {
+      if (place.span.end !== span.end) continue;
+      if (place.mark !== mark) place.mark = 'mixed';
+      return;
+    }
+    const place = { fn, span, mark };
+    here.push(place);
+    this.places.push(place);
   }
 
   list(): MarkedSpan[] {
     const out: MarkedSpan[] = [];
-    for (const entry of this.byPlace.values()) if (entry.mark !== 'mixed') out.push({ fn: entry.fn, span: entry.span, mark: entry.mark });
+    for (const place of this.places) if (place.mark !== 'mixed') out.push({ fn: place.fn, span: place.span, mark: place.mark });
     return out;
   }
 }
 
+/** Whether two readings tell a hover the same thing: the object and its state, or only the kind of value. */
+function sameReading(a: VariableAtPoint, b: VariableAtPoint): boolean {
+  if (!a.obj || !b.obj) return !a.obj && !b.obj && a.value.k === b.value.k;
+  const x = a.obj;
+  const y = b.obj;
+  return x.id === y.id && x.trust === y.trust && x.life === y.life && x.nullness === y.nullness && (x.releasedBy ?? '') === (y.releasedBy ?? '');
+}
+
+/** Whether `reading` would add to `list`: it is new there and the list is not full. */
+function addsTo(list: readonly VariableAtPoint[], reading: VariableAtPoint): boolean {
+  return list.length < MAX_READINGS_PER_PLACE && !list.some((known) => sameReading(known, reading));
+}
+
 /** The distinct states each variable occurrence was seen in, collected while the engine runs. */
-export class ReadingSet {
-  /**
-   * Most places are seen by one program only: its cached list is shared as it is, and copied (with
-   * `keys` built) only when a second source adds to the place.
-   */
-  private readonly byPlace = new Map<string, { readings: VariableAtPoint[]; keys?: Set<string>; shared?: boolean }>();
+export class ReadingRecorder {
+  /** Function key, then the offset of the occurrence. */
+  private readonly byFunction = new Map<string, Map<number, VariableAtPoint[]>>();
+  /** Every place in the order it was first noted, with its key built once. */
+  private readonly places: Array<{ fn: string; start: number; readings: VariableAtPoint[] }> = [];
 
   /** `recording` false: what the engine notes is dropped (a run only for findings, as the CLI's). */
   constructor(private readonly recording = true) {}
 
   note(fn: string, start: number, value: Value, obj: Obj | undefined): void {
     if (!this.recording) return;
-    this.add(readingKey(fn, start), { value, obj });
-  }
-
-  /** Adds what one source saw at `place`: the first source's list is shared, not copied. */
-  addAt(place: string, list: VariableAtPoint[]): void {
-    if (!this.byPlace.has(place)) this.byPlace.set(place, { readings: list, shared: true });
-    else for (const reading of list) this.add(place, reading);
-  }
-
-  at(place: string): VariableAtPoint[] | undefined {
-    return this.byPlace.get(place)?.readings;
+    let byStart = this.byFunction.get(fn);
+    if (!byStart) this.byFunction.set(fn, (byStart = new Map()));
+    let readings = byStart.get(start);
+    if (!readings) {
+      byStart.set(start, (readings = []));
+      this.places.push({ fn, start, readings });
+    }
+    const reading = { value, obj };
+    if (addsTo(readings, reading)) readings.push(reading);
   }
 
   record(): VariableReadings {
     const out: VariableReadings = {};
-    for (const [place, entry] of this.byPlace) out[place] = entry.readings;
+    for (const place of this.places) out[readingKey(place.fn, place.start)] = place.readings;
     return out;
   }
+}
 
-  private add(place: string, reading: VariableAtPoint): void {
-    let entry = this.byPlace.get(place);
-    if (!entry) this.byPlace.set(place, (entry = { readings: [] }));
-    if (entry.readings.length >= MAX_READINGS_PER_PLACE) return;
-    if (entry.shared) (entry.readings = entry.readings.slice()), (entry.shared = false);
-    entry.keys ??= new Set(entry.readings.map(readingIdentity));
-    const key = readingIdentity(reading);
-    if (entry.keys.has(key)) return;
-    entry.keys.add(key);
-    entry.readings.push(reading);
+/** Readings of several programs at the same places, merged: the first program's list is shared, not copied. */
+class ReadingSet {
+  private readonly byPlace = new Map<string, { readings: VariableAtPoint[]; shared: boolean }>();
+
+  addAt(place: string, list: VariableAtPoint[]): void {
+    const entry = this.byPlace.get(place);
+    if (!entry) {
+      this.byPlace.set(place, { readings: list, shared: true });
+      return;
+    }
+    for (const reading of list) {
+      if (!addsTo(entry.readings, reading)) continue;
+      if (entry.shared) (entry.readings = entry.readings.slice()), (entry.shared = false);
+      entry.readings.push(reading);
+    }
+  }
+
+  at(place: string): VariableAtPoint[] | undefined {
+    return this.byPlace.get(place)?.readings;
   }
 }
 
@@ -144,10 +176,6 @@ export class MergedReadings {
     }
     return this.functionKeys;
   }
-}
-
-function readingIdentity({ value, obj }: VariableAtPoint): string {
-  return obj ? `${obj.id}|${obj.trust}|${obj.life}|${obj.nullness}|${obj.releasedBy ?? ''}` : value.k;
 }
 
 export function readingKey(fn: string, start: number): string {
