@@ -983,13 +983,8 @@ class BlockQueue {
  * Past MAX_STATES_PER_BLOCK the rest are joined, as at a block's entry.
  */
 function distinctStates(states: State[], live: ReadonlySet<string> | undefined): State[] {
-  const byKey = new Map<string, State>();
-  for (const s of states) {
-    const pruned = live ? dropDeadVariables(s, live) : s;
-    const key = stateKey(pruned);
-    if (!byKey.has(key)) byKey.set(key, pruned);
-  }
-  const distinct = [...byKey.values()];
+  const pruned = live ? states.map((s) => dropDeadVariables(s, live)) : states;
+  const distinct = pruned.length <= FEW_STATES ? firstOfEach(pruned) : firstOfEachKey(pruned);
   if (distinct.length <= MAX_STATES_PER_BLOCK * 2) return distinct;
   const joinedByRcu = new Map<number, State>();
   for (const s of distinct) {
@@ -997,6 +992,25 @@ function distinctStates(states: State[], live: ReadonlySet<string> | undefined):
     joinedByRcu.set(s.rcu, previous ? joinStates(previous, s) : s);
   }
   return [...joinedByRcu.values()];
+}
+
+/** Up to this many states are told apart pairwise: building their keys costs more. */
+const FEW_STATES = 8;
+
+/** The states, without later ones equal to an earlier one. */
+function firstOfEach(states: State[]): State[] {
+  const distinct: State[] = [];
+  for (const s of states) if (!distinct.some((d) => sameState(d, s))) distinct.push(s);
+  return distinct;
+}
+
+function firstOfEachKey(states: State[]): State[] {
+  const byKey = new Map<string, State>();
+  for (const s of states) {
+    const key = stateKey(s);
+    if (!byKey.has(key)) byKey.set(key, s);
+  }
+  return [...byKey.values()];
 }
 
 /**
