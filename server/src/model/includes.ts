@@ -40,9 +40,10 @@ export class HeaderModels {
     if (NEVER_PARSED.test(includePath)) return undefined;
     const dirs = system ? [...options.includePaths] : [path.dirname(fromFile), ...options.includePaths];
     const candidates = dirs.map((dir) => path.resolve(dir, includePath));
+    // Most candidates do not exist: asked without an exception, which would cost a stack trace each.
     return candidates.find((candidate) => {
       try {
-        return this.source.openText(candidate) !== undefined || fs.statSync(candidate).isFile();
+        return this.source.openText(candidate) !== undefined || fs.statSync(candidate, { throwIfNoEntry: false })?.isFile() === true;
       } catch {
         return false;
       }
