@@ -10,7 +10,7 @@ import { checkKptrFields } from './fieldChecks';
 import type { Finding, RelatedSite, SkippedFunction } from './findings';
 import { BudgetExceeded, describeObj, Exit, Frame, Interpreter, releaseFor, variableHolding } from './interpreter';
 import { MarkedSpan, MarkSet, MergedReadings, VariableReadings } from './marks';
-import { emptyState, lastBranches, Obj, State, UNKNOWN, Value, withObj } from './state';
+import { emptyState, lastBranches, loadTimeFacts, Obj, State, UNKNOWN, Value, withObj } from './state';
 import type { EngineFunction, EngineWorld, RootInfo } from './world';
 
 export interface OwnershipOptions {
@@ -334,12 +334,24 @@ function mayBeNullAt(exits: Exit[], site: Exit['site'], variable: string): boole
   });
 }
 
-/** A release inserted before an exit is right only if no path reaching it has already given the object up. */
-function releaseIsSafeAt(exits: Exit[], site: Exit['site'], id: string): boolean {
+/**
+ * A release of `variable` inserted before `exit` is right only if no path reaching the same place
+ * has already given the object up, nor holds another pointer in the variable there, nor took the
+ * other answer of a load-time test: such a path is the program as it loads on another kernel, where
+ * the variable may hold what that kernel's branch gave it (map memory instead of a ring buffer
+ * record), which the engine no longer sees once the variable is dead.
+ */
+function releaseIsSafeAt(exits: Exit[], exit: Exit, id: string, variable: string): boolean {
+  const { site } = exit;
+  const answers = loadTimeFacts(exit.state.facts);
   return exits.every((e) => {
     if (e.site.fn !== site.fn || e.site.span.start !== site.span.start) return true;
     const obj = e.state.objs.get(id);
-    return !obj || obj.life === 'live';
+    if (obj && obj.life !== 'live') return false;
+    for (const key in answers) if (e.state.facts[key] === !answers[key]) return false;
+    const value = Object.entries(e.state.vars).find(([name]) => baseName(name) === variable)?.[1];
+    const other = value?.k === 'obj' && value.id !== id ? e.state.objs.get(value.id) : undefined;
+    return !other || other.nullness === 'null';
   });
 }
 
@@ -359,7 +371,7 @@ function checkExit(engine: Interpreter, world: EngineWorld, root: RootInfo, exit
       exit.site,
       `${what} still holds a reference ${where}: the verifier rejects the program ("Unreleased reference"). ${how}`,
       [{ site: obj.site, message: `the reference is acquired here${obj.by ? ` by ${obj.by}` : ''}` }, ...path],
-      variable && release && !exit.site.via && releaseIsSafeAt(allExits, exit.site, obj.id) ? { kind: 'insert-release', before: exit.site, variable, release, mayBeNull: mayBeNullAt(allExits, exit.site, variable) } : undefined,
+      variable && release && !exit.site.via && releaseIsSafeAt(allExits, exit, obj.id, variable) ? { kind: 'insert-release', before: exit.site, variable, release, mayBeNull: mayBeNullAt(allExits, exit.site, variable) } : undefined,
     );
   }
   if (exit.state.rcu > 0) {

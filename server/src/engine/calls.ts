@@ -1,11 +1,12 @@
 import { atLeast, formatVersion, parseKernelVersion } from '../knowledge/kernelVersion';
 import { FIRST_MEMBER, setAllowsProgramType, TYPES_WITH_DESTRUCTOR } from '../knowledge/kfuncSets';
 import { lookupKfunc } from '../knowledge/kfuncTable';
+import { LOAD_TIME_TESTS } from '../knowledge/loadTimeTests';
 import { contractAt, KfuncContract, visibleParams } from '../knowledge/kfuncTypes';
 import { refusedAsKptr } from './fieldChecks';
 import { describeObj, Frame, Interpreter, Outcome, releaseFor, variableHolding } from './interpreter';
 import type { Expr, Op, RelSpan } from './ir';
-import { Obj, objOf, State, UNKNOWN, Value, withObj, withVar } from './state';
+import { loadTimeFact, Obj, objOf, State, UNKNOWN, Value, withObj, withVar } from './state';
 
 type CallExpr = Extract<Expr, { k: 'call' }>;
 
@@ -26,6 +27,32 @@ const BRANCH_HINTS = new Set(['likely', 'unlikely', '__builtin_expect']);
 
 /** Compiler builtins and libbpf macros that read their arguments and never take ownership. */
 const TRANSPARENT = /^(__builtin_|__sync_|__atomic_|BPF_CORE_READ|BPF_PROBE_READ|bpf_core_|barrier|__sink$|likely$|unlikely$|READ_ONCE$|WRITE_ONCE$|bpf_printk$|__bpf_printk$|bpf_ksym_exists$|ARRAY_SIZE$|min$|max$|MEMBER_VPTR$)/;
+
+/** How a load-time test's argument is written, without positions: the same words, the same test. */
+function testArgument(expr: Expr): string {
+  switch (expr.k) {
+    case 'type':
+      return expr.type.text;
+    case 'local':
+      return expr.display;
+    case 'global':
+      return expr.name;
+    case 'number':
+      return String(expr.value);
+    case 'field':
+      return `${testArgument(expr.base)}${expr.arrow ? '->' : '.'}${expr.field}`;
+    case 'addr':
+      return `&${testArgument(expr.of)}`;
+    case 'deref':
+      return `*${testArgument(expr.of)}`;
+    case 'index':
+      return `${testArgument(expr.base)}[${testArgument(expr.index)}]`;
+    case 'cast':
+      return `(${expr.type.text})${testArgument(expr.of)}`;
+    default:
+      return expr.k;
+  }
+}
 
 /** `__free(NAME)` classes and the release they run at scope exit. */
 function releaseForFreeClass(name: string): string | undefined {
@@ -50,7 +77,7 @@ export class CallHandler {
 
   private apply(frame: Frame, state: State, call: CallExpr, args: Value[], discarded: boolean): Outcome[] {
     const name = call.callee;
-    if (name === 'bpf_ksym_exists') return [{ state, value: this.ksymExists(call) }];
+    if (name && LOAD_TIME_TESTS.has(name)) return [{ state, value: this.loadTimeTest(call) }];
     const fn = name ? this.engine.world.functionByName(name) : undefined;
     const inlined = fn && !fn.model.isPrototype && (fn.model.isStatic || fn.model.attributes.includes('__hidden'));
     // Static functions are inlined by clang too; any other call may write memory, so kptr fields are read again after it.
@@ -72,14 +99,16 @@ export class CallHandler {
   }
 
   /**
-   * bpf_ksym_exists(kfunc) is a constant once libbpf has resolved the weak symbol: known for the
-   * kfuncs of the knowledge base on the configured kernel, so the dead branch is never walked.
+   * A test libbpf answers at load time. bpf_ksym_exists(kfunc) is known for the kfuncs of the
+   * knowledge base on the configured kernel, so the dead branch is never walked; any other answer
+   * is unknown but the same wherever the path asks again (`if (bpf_core_type_exists(T))` in two
+   * helpers of one program never takes one branch in the first and the other in the second).
    */
-  private ksymExists(call: CallExpr): Value {
+  private loadTimeTest(call: CallExpr): Value {
     const arg = call.args[0];
-    const entry = arg?.k === 'global' ? lookupKfunc(arg.name) : undefined;
-    if (!entry) return { k: 'int' };
-    return { k: 'int', value: contractAt(entry, this.engine.world.kernel).available ? 1 : 0 };
+    const entry = call.callee === 'bpf_ksym_exists' && arg?.k === 'global' ? lookupKfunc(arg.name) : undefined;
+    if (entry) return { k: 'int', value: contractAt(entry, this.engine.world.kernel).available ? 1 : 0 };
+    return { k: 'int', pred: { kind: 'load-time', fact: loadTimeFact(`${call.callee}(${call.args.map(testArgument).join(', ')})`), negated: false } };
   }
 
   /** A call the engine cannot see into: any reference it receives stops being tracked, out-parameters are forgotten. */

@@ -10,6 +10,7 @@ import {
   collectGarbage,
   copyMap,
   isEmpty,
+  loadTimeFacts,
   sameState,
   joinStates,
   Obj,
@@ -283,7 +284,7 @@ export class Interpreter {
         return [this.forget(withVar(state, op.name, UNKNOWN), op.name)];
       case 'opaque': {
         // Code the parser could not read: whatever it touches is no longer followed.
-        let next = this.forgetLoads({ ...state, facts: {} });
+        let next = this.forgetLoads({ ...state, facts: loadTimeFacts(state.facts) });
         for (const name of op.names) {
           next = this.escapeOwned(next, next.vars[name] ?? UNKNOWN);
           next = withVar(next, name, UNKNOWN);
@@ -861,7 +862,7 @@ export class Interpreter {
         if (obj) objs.set(id, obj);
       }
     }
-    const entry: State = { vars, objs, rcu: state.rcu, rcuSite: state.rcuSite, facts: {}, loads, trail: undefined };
+    const entry: State = { vars, objs, rcu: state.rcu, rcuSite: state.rcuSite, facts: loadTimeFacts(state.facts), loads, trail: undefined };
     const via = [...frame.via, callSite];
     const chain = chainOf(via);
     const memoKey = `${callee.key}|${frame.depth}|${stateKey(entry)}`;
@@ -886,7 +887,10 @@ export class Interpreter {
       }
       // A call clang cannot see through drops every load; keep the caller's only if the callee kept its own.
       const callerLoads = Object.keys(back.loads).length < Object.keys(loads).length ? {} : state.loads;
-      let result: State = { vars: state.vars, objs: merged, rcu: back.rcu, rcuSite: back.rcuSite, facts: state.facts, loads: { ...callerLoads, ...back.loads }, trail: state.trail };
+      // What the callee learnt of load-time tests holds for the rest of the path.
+      const learnt = loadTimeFacts(back.facts);
+      const facts = isEmpty(learnt) ? state.facts : { ...state.facts, ...learnt };
+      let result: State = { vars: state.vars, objs: merged, rcu: back.rcu, rcuSite: back.rcuSite, facts, loads: { ...callerLoads, ...back.loads }, trail: state.trail };
       // A local whose address the callee received may have been changed through it.
       for (const arg of args) if (arg.k === 'local-addr') result = withVar(result, arg.name, UNKNOWN);
       return { state: result, value: exit.value };
@@ -1068,7 +1072,7 @@ function widen(state: State, only?: ReadonlySet<string>): State {
   for (const [name, value] of Object.entries(state.vars)) {
     vars[name] = value.k === 'int' && value.value !== undefined && (!only || only.has(name)) ? { k: 'int' } : value;
   }
-  if (!only) return { ...state, vars, facts: {} };
+  if (!only) return { ...state, vars, facts: loadTimeFacts(state.facts) };
   const facts: Record<string, boolean> = {};
   for (const [text, value] of Object.entries(state.facts)) if (!wordsOf(text).some((w) => only.has(w))) facts[text] = value;
   return { ...state, vars, facts };
@@ -1081,6 +1085,12 @@ function setNullness(state: State, obj: Obj, nullness: 'nonnull' | 'null'): Stat
 }
 
 function applyPredicate(state: State, pred: Predicate, truth: boolean): State | undefined {
+  if (pred.kind === 'load-time') {
+    const holds = truth !== pred.negated;
+    const known = state.facts[pred.fact];
+    if (known !== undefined) return known === holds ? state : undefined;
+    return { ...state, facts: { ...state.facts, [pred.fact]: holds } };
+  }
   if (pred.kind === 'null') {
     const obj = state.objs.get(pred.id);
     if (!obj) return state;

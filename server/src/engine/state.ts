@@ -62,7 +62,9 @@ export type SlotValue = Extract<Value, { k: 'obj' } | { k: 'null' }>;
 
 export type Predicate =
   | { kind: 'null'; id: string; whenTrue: 'null' | 'nonnull' }
-  | { kind: 'equals'; local: string; value: number; negated: boolean };
+  | { kind: 'equals'; local: string; value: number; negated: boolean }
+  /** A test libbpf answers at load time (knowledge/loadTimeTests.ts), by the fact key of its answer. */
+  | { kind: 'load-time'; fact: string; negated: boolean };
 
 export type Value =
   /** A pointer to an object; `member` when it points at a member inside it (`&obj->node`). */
@@ -121,6 +123,27 @@ export interface State {
 }
 
 export const UNKNOWN: Value = { k: 'unknown' };
+
+/**
+ * Facts about load-time tests are kept under keys no condition text can have (`@` and a number),
+ * so that forgetting what a variable or a field took part in never drops them: their answer
+ * cannot change on a path.
+ */
+const loadTimeFactKeys = new Map<string, string>();
+
+/** The fact key of a load-time test, from a text that names it (the same test, the same key). */
+export function loadTimeFact(test: string): string {
+  let key = loadTimeFactKeys.get(test);
+  if (key === undefined) loadTimeFactKeys.set(test, (key = `@${loadTimeFactKeys.size}`));
+  return key;
+}
+
+/** The answers to load-time tests among `facts`: what a path carries into a callee and back, and through code it cannot read. */
+export function loadTimeFacts(facts: State['facts']): Record<string, boolean> {
+  let kept: Record<string, boolean> | undefined;
+  for (const key in facts) if (key.startsWith('@')) (kept ??= {})[key] = facts[key];
+  return kept ?? {};
+}
 
 export function emptyState(): State {
   return { vars: {}, objs: new Map(), rcu: 0, facts: {}, loads: {}, trail: undefined };
@@ -328,6 +351,7 @@ function samePredicate(a: Predicate | undefined, b: Predicate | undefined): bool
   if (a === b) return true;
   if (!a || !b) return false;
   if (a.kind === 'null') return b.kind === 'null' && a.id === b.id && a.whenTrue === b.whenTrue;
+  if (a.kind === 'load-time') return b.kind === 'load-time' && a.fact === b.fact && a.negated === b.negated;
   return b.kind === 'equals' && a.local === b.local && a.value === b.value && a.negated === b.negated;
 }
 
