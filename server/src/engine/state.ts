@@ -125,17 +125,12 @@ export interface State {
 export const UNKNOWN: Value = { k: 'unknown' };
 
 /**
- * Facts about load-time tests are kept under keys no condition text can have (`@` and a number),
- * so that forgetting what a variable or a field took part in never drops them: their answer
- * cannot change on a path.
+ * The fact key of a load-time test, from the text that names it (the same test, the same key). The
+ * key starts with `@` and every name in it with `#`, so no variable or field name is a word of it:
+ * forgetting what a variable or a field took part in never drops it, as its answer cannot change.
  */
-const loadTimeFactKeys = new Map<string, string>();
-
-/** The fact key of a load-time test, from a text that names it (the same test, the same key). */
 export function loadTimeFact(test: string): string {
-  let key = loadTimeFactKeys.get(test);
-  if (key === undefined) loadTimeFactKeys.set(test, (key = `@${loadTimeFactKeys.size}`));
-  return key;
+  return `@${test.replace(/[A-Za-z_]\w*/g, (name) => `#${name}`)}`;
 }
 
 /** The answers to load-time tests among `facts`: what a path carries into a callee and back, and through code it cannot read. */
