@@ -26,7 +26,7 @@ const RCU_NESTING_SINCE = parseKernelVersion('6.19');
 const BRANCH_HINTS = new Set(['likely', 'unlikely', '__builtin_expect']);
 
 /** Compiler builtins and libbpf macros that read their arguments and never take ownership. */
-const TRANSPARENT = /^(__builtin_|__sync_|__atomic_|BPF_CORE_READ|BPF_PROBE_READ|bpf_core_|barrier|__sink$|likely$|unlikely$|READ_ONCE$|WRITE_ONCE$|bpf_printk$|__bpf_printk$|bpf_ksym_exists$|ARRAY_SIZE$|min$|max$|MEMBER_VPTR$)/;
+const TRANSPARENT = /^(__builtin_|__sync_|__atomic_|BPF_CORE_READ|BPF_PROBE_READ|bpf_core_|barrier|__sink$|likely$|unlikely$|READ_ONCE$|WRITE_ONCE$|bpf_printk$|__bpf_printk$|ARRAY_SIZE$|min$|max$|MEMBER_VPTR$)/;
 
 /** How a load-time test's argument is written, without positions: the same words, the same test. */
 function testArgument(expr: Expr): string {
